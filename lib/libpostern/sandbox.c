@@ -1,0 +1,80 @@
+#include <sys/prctl.h>
+#include <sys/resource.h>
+
+#include <errno.h>
+#include <seccomp.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "sandbox.h"
+
+/*
+ * The steps every child takes before its first untrusted byte: no privilege
+ * can be gained through exec, no core file or ptrace attach can expose its
+ * memory.
+ */
+void
+sandbox_harden(void)
+{
+	struct rlimit	 rl = { 0, 0 };
+
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == -1)
+		fatal("prctl(PR_SET_NO_NEW_PRIVS)");
+	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) == -1)
+		fatal("prctl(PR_SET_DUMPABLE)");
+	if (setrlimit(RLIMIT_CORE, &rl) == -1)
+		fatal("setrlimit(RLIMIT_CORE)");
+}
+
+void
+sandbox_closefrom(int lowfd)
+{
+	closefrom(lowfd);
+}
+
+static void
+add_rules(scmp_filter_ctx ctx, const char *role, const struct sb_rule *r,
+    size_t n)
+{
+	size_t	 i;
+	int	 rc;
+
+	for (i = 0; i < n; i++) {
+		if (r[i].nr < 0)	/* not a call on this architecture */
+			continue;
+		if (r[i].arg == SB_NOARG)
+			rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, r[i].nr, 0);
+		else
+			rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, r[i].nr, 1,
+			    SCMP_CMP((unsigned int)r[i].arg,
+			    SCMP_CMP_MASKED_EQ, r[i].mask, r[i].value));
+		if (rc < 0) {
+			errno = -rc;
+			fatal("%s: seccomp rule %zu", role, i);
+		}
+	}
+}
+
+/*
+ * Load an allow-list made of a table shared by every role and the role's
+ * own.  Anything else kills the whole process, so a compromised role dies
+ * on its first step out of line rather than getting an error to probe with.
+ */
+void
+sandbox_filter(const char *role, const struct sb_rule *common, size_t ncommon,
+    const struct sb_rule *own, size_t nown)
+{
+	scmp_filter_ctx	 ctx;
+	int		 rc;
+
+	if ((ctx = seccomp_init(SCMP_ACT_KILL_PROCESS)) == NULL)
+		fatalx("%s: seccomp_init failed", role);
+	add_rules(ctx, role, common, ncommon);
+	add_rules(ctx, role, own, nown);
+	if ((rc = seccomp_load(ctx)) < 0) {
+		errno = -rc;
+		fatal("%s: seccomp_load", role);
+	}
+	seccomp_release(ctx);
+}

@@ -1,0 +1,33 @@
+/*
+ * The mechanics of locking a process down.  Which system calls a role may
+ * make is not decided here: each program keeps its roles' tables in its own
+ * sandbox_linux.c / sandbox_openbsd.c, one table per role.
+ */
+#ifndef POSTERN_SANDBOX_H
+#define POSTERN_SANDBOX_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define SB_NOARG	-1
+
+/*
+ * Allow system call nr; when arg is not SB_NOARG, only if
+ * (argument[arg] & mask) == value.
+ */
+struct sb_rule {
+	int		 nr;
+	int		 arg;
+	uint64_t	 mask;
+	uint64_t	 value;
+};
+
+#define SB_ALLOW(name)	{ SCMP_SYS(name), SB_NOARG, 0, 0 }
+#define SB_ARGEQ(name, a, m, v) { SCMP_SYS(name), (a), (m), (v) }
+
+void	sandbox_harden(void);
+void	sandbox_closefrom(int);
+void	sandbox_filter(const char *, const struct sb_rule *, size_t,
+	    const struct sb_rule *, size_t);
+
+#endif

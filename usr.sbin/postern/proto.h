@@ -1,0 +1,114 @@
+/*
+ * The protocol between the processes of postern, on one screen.
+ *
+ *   P parent, R reader, S secrets, N network.
+ *
+ * Every payload is built with ipc_buf and read with ipc_cur; the comment
+ * after each type lists its fields in order.  str may be NULL, bytes never.
+ * A receiver that gets a type it does not expect in its current state, or a
+ * payload that does not parse to the last byte, exits (fatalx).
+ */
+#ifndef POSTERN_PROTO_H
+#define POSTERN_PROTO_H
+
+/* Descriptors a child finds at exec. */
+#define FD_PARENT	3	/* every child: the channel to P */
+#define FD_BODY		4	/* R: write end; N: read end of the body pipe */
+#define FD_PEER		5	/* N and S: the channel between them */
+
+enum role {
+	ROLE_PARENT,
+	ROLE_READER,
+	ROLE_SECRETS,
+	ROLE_NETWORK,
+};
+
+enum msg_type {
+	/* P -> R */
+	MSG_R_START = 1,	/* u32 flags (R_EXTRACT_*), u32 max header bytes */
+	MSG_R_OUTPUT,		/* u32 flags (R_OUT_*), str envelope from,
+				   str full name, str date, str message-id,
+				   str aliases-expanded? none: see R_OUT_* */
+	/* R -> P */
+	MSG_R_HDR_FROM,		/* str address from the From header */
+	MSG_R_HDR_RCPT,		/* str recipient from To/Cc/Bcc or Resent-* */
+	MSG_R_HDR_DONE,		/* u32 flags (R_HAS_*) */
+	MSG_R_DONE,		/* u64 bytes written, u64 mailsize */
+	MSG_R_ERROR,		/* u32 sysexits code, str message */
+
+	/* P -> S */
+	MSG_S_CONFIG,		/* str host, str user, str password,
+				   str passwordeval, str auth ("" = on),
+				   u32 flags (S_*) */
+	/* S -> P */
+	MSG_S_READY,		/* empty */
+	MSG_S_ERROR,		/* u32 sysexits code, str message */
+
+	/* P -> N */
+	MSG_N_CONFIG,		/* u32 protocol, u32 tls mode, u32 flags (N_*),
+				   u32 timeout, u32 auth mode, str domain,
+				   str server name, str dsn_notify,
+				   str dsn_return, str auth method,
+				   bytes fingerprint, str tls_priorities */
+	MSG_N_CA,		/* bytes: a chunk of the CA bundle */
+	MSG_N_CRL,		/* bytes: a chunk of the CRL file */
+	MSG_N_CERT,		/* bytes: a chunk of the client certificate */
+	MSG_N_KEY,		/* bytes: a chunk of the client key */
+	MSG_N_FROM,		/* str envelope from */
+	MSG_N_RCPT,		/* str one recipient */
+	MSG_N_SOCKET,		/* fd: the connected socket; empty payload */
+	MSG_N_BODY_OK,		/* empty: R ended the message cleanly */
+	MSG_N_BODY_ABORT,	/* empty: R failed, never send the final dot */
+	/* N -> P */
+	MSG_N_RESULT,		/* u32 sysexits code, u32 smtp status,
+				   u32 flags (NRES_*), u64 mailsize,
+				   str smtp message, str error message */
+
+	/* N -> S */
+	MSG_AUTH_START,		/* str offered mechanisms, u32 tls active,
+				   bytes channel binding */
+	MSG_AUTH_CHALLENGE,	/* str base64 challenge */
+	MSG_AUTH_RESULT,	/* u32 reply code, str reply text */
+	/* S -> N */
+	MSG_AUTH_MECH,		/* str mechanism, str initial response
+				   (NULL: none) */
+	MSG_AUTH_RESPONSE,	/* str base64 response */
+	MSG_AUTH_OK,		/* empty */
+	MSG_AUTH_FAIL,		/* u32 sysexits code, str message */
+};
+
+/* MSG_R_START */
+#define R_EXTRACT_RCPT		0x01	/* -t */
+#define R_EXTRACT_FROM		0x02	/* --read-envelope-from */
+
+/* MSG_R_HDR_DONE */
+#define R_HAS_FROM		0x01
+#define R_HAS_DATE		0x02
+#define R_HAS_MSGID		0x04
+#define R_HAS_TO		0x08
+#define R_HAS_CC		0x10
+
+/* MSG_S_CONFIG */
+#define S_AUTH_CLEARTEXT	0x01	/* plain mechanisms allowed without TLS */
+
+/* MSG_N_CONFIG */
+#define N_TLS_CERTCHECK		0x01
+#define N_DEBUG			0x02
+#define N_LMTP			0x04
+#define N_HAVE_CA		0x08
+#define N_HAVE_CERT		0x10
+#define N_HAVE_CRL		0x20
+
+#define N_TLS_OFF		0
+#define N_TLS_STARTTLS		1
+#define N_TLS_IMPLICIT		2
+
+#define N_AUTH_OFF		0
+#define N_AUTH_AUTO		1
+#define N_AUTH_METHOD		2
+
+/* MSG_N_RESULT */
+#define NRES_TLS		0x01	/* TLS was in use */
+#define NRES_DATA_SENT		0x02	/* the final dot was sent */
+
+#endif
