@@ -192,7 +192,7 @@ ipc_read(struct ipc *ipc)
 	struct cmsghdr	*cmsg;
 	ssize_t		 n;
 	size_t		 i, nfd;
-	int		 fd;
+	int		 fd, toomany = 0;
 
 	if (ipc->roff > 0) {
 		memmove(ipc->rbuf, ipc->rbuf + ipc->roff, ipc->rlen - ipc->roff);
@@ -226,15 +226,16 @@ again:
 		for (i = 0; i < nfd; i++) {
 			memcpy(&fd, CMSG_DATA(cmsg) + i * sizeof(int),
 			    sizeof(int));
+			/* Close every surplus descriptor, not just the first. */
 			if (ipc->nfds == IPC_MAXFDS) {
 				close(fd);
-				errno = EBADMSG;
-				return -1;
+				toomany = 1;
+				continue;
 			}
 			ipc->fds[ipc->nfds++] = fd;
 		}
 	}
-	if (msg.msg_flags & MSG_CTRUNC) {
+	if (toomany || (msg.msg_flags & MSG_CTRUNC)) {
 		errno = EBADMSG;
 		return -1;
 	}
