@@ -9,7 +9,8 @@ check what the client really did.
 
 The script is a list of directives, one a line ("#" starts a comment):
 
-    greeting TEXT          first reply (default "220 localhost ESMTP scripted")
+    greeting TEXT          first reply, "\\n" between lines
+                           (default "220 localhost ESMTP scripted")
     hostname NAME          name in the EHLO/HELO reply (default localhost)
     cap LINE               one EHLO capability, in order (repeatable)
     tls-cap LINE           capability after STARTTLS; when any is given they
@@ -448,7 +449,7 @@ class Connection:
             greeting = self.script.greeting or (
                 "220 %s %s scripted" % (self.script.hostname,
                                         "LMTP" if self.script.lmtp else "ESMTP"))
-            self.respond(rule, [greeting.encode()])
+            self.respond(rule, [l.encode() for l in greeting.split("\\n")])
             if rule is not None and rule.code is not None and rule.code >= 400:
                 # A refusing greeting: answer everything but QUIT with 503.
                 self.refused = True
