@@ -1,0 +1,13 @@
+/* The one place that names the release and what it was built with. */
+#ifndef POSTERN_VERSION_H
+#define POSTERN_VERSION_H
+
+#define POSTERN_VERSION		"0.1"
+#define POSTERN_TLS_LIBRARY	"libtls"
+#define POSTERN_AUTH_LIBRARY	"Cyrus SASL; oauthbearer and xoauth2: built-in"
+/* Listed as msmtp lists them: lowercase, each followed by a space. */
+#define POSTERN_AUTH_METHODS	"plain scram-sha-1 scram-sha-256 " \
+				"external gssapi cram-md5 digest-md5 login " \
+				"ntlm oauthbearer xoauth2 "
+
+#endif
