@@ -1,0 +1,131 @@
+# BSD make build: make(1) on OpenBSD, bmake on Debian.  It builds what the
+# GNUmakefile builds, with the same flags; GNU make reads the GNUmakefile.
+
+PREFIX ?=	/usr/local
+DESTDIR ?=
+BINDIR ?=	${PREFIX}/bin
+SBINDIR ?=	${PREFIX}/sbin
+MANDIR ?=	${PREFIX}/share/man
+SYSCONFDIR ?=	/etc
+
+OPSYS !=	uname -s
+
+# Set, not defaulted: sys.mk already gave CFLAGS a value without -O, which
+# _FORTIFY_SOURCE needs.
+CFLAGS =	-O2 -g
+WARNINGS =	-Wall -Wextra -Wformat=2 -Wshadow -Wpointer-arith \
+		-Wcast-qual -Wstrict-prototypes -Wmissing-prototypes \
+		-Wmissing-declarations -Wwrite-strings -Wundef \
+		-Wno-unused-parameter -Wimplicit-fallthrough
+.if defined(CI)
+.if ${CI} == "true"
+WARNINGS +=	-Werror
+.endif
+.endif
+HARDEN =	-fstack-protector-strong -D_FORTIFY_SOURCE=3 -fPIE \
+		-fstack-clash-protection
+LDFLAGS_H =	-pie -Wl,-z,relro,-z,now -Wl,-z,noexecstack
+
+# OpenBSD has libtls in base and its own pledge/unveil in place of libbsd
+# and libseccomp; only Cyrus SASL comes from packages.
+.if ${OPSYS} == "OpenBSD"
+PKG_CFLAGS !=	pkg-config --cflags libsasl2 2>/dev/null || true
+PKG_LIBS !=	pkg-config --libs libsasl2 2>/dev/null || true
+PKG_LIBS +=	-ltls -lssl -lcrypto
+DEPS =		:
+.else
+PKGS =		libtls libbsd-overlay libseccomp libsasl2
+PKG_CFLAGS !=	pkg-config --cflags ${PKGS} 2>/dev/null || true
+PKG_LIBS !=	pkg-config --libs ${PKGS} 2>/dev/null || true
+DEPS =		sh regress/deps.sh
+.endif
+ALL_CFLAGS =	-std=gnu11 -D_GNU_SOURCE ${CFLAGS} ${WARNINGS} ${HARDEN} \
+		${PKG_CFLAGS} -Ilib/libpostern -Iusr.sbin/postern \
+		-DSYSCONFDIR='"${SYSCONFDIR}"'
+LIBS =		${PKG_LIBS}
+
+# Source lists are globbed so that a new file needs no edit here.
+LIB_SRCS !=	ls lib/libpostern/*.c 2>/dev/null || true
+CLI_SRCS !=	ls usr.sbin/postern/*.c 2>/dev/null | grep -v '/main\.c$$' || true
+MAIN_SRCS !=	ls usr.sbin/postern/main.c 2>/dev/null || true
+SRV_SRCS !=	ls usr.sbin/posternd/*.c 2>/dev/null || true
+UNIT_SRCS !=	ls regress/unit/test_*.c 2>/dev/null || true
+HELPER_SRCS !=	ls regress/sandbox/*.c 2>/dev/null || true
+HDRS !=		ls lib/libpostern/*.h usr.sbin/*/*.h regress/*/*.h \
+		    2>/dev/null || true
+
+LIB =		lib/libpostern/libpostern.a
+CLI_LIB =	usr.sbin/postern/libclient.a
+POSTERN =	usr.sbin/postern/postern
+POSTERND =	usr.sbin/posternd/posternd
+PROGS =		${POSTERN}
+.if !empty(SRV_SRCS)
+PROGS +=	${POSTERND}
+.endif
+UNIT_BINS =	${UNIT_SRCS:.c=}
+HELPER_BINS =	${HELPER_SRCS:.c=}
+OBJS =		${LIB_SRCS:.c=.o} ${CLI_SRCS:.c=.o} ${SRV_SRCS:.c=.o} \
+		${MAIN_SRCS:.c=.o} ${UNIT_SRCS:.c=.o} \
+		${HELPER_SRCS:.c=.o} regress/unit/tap.o
+
+.PHONY: all tests check demo install clean
+all: ${PROGS}
+tests: ${UNIT_BINS} ${HELPER_BINS}
+
+.SUFFIXES: .c .o
+.c.o:
+	${CC} ${ALL_CFLAGS} -c -o ${.TARGET} ${.IMPSRC}
+
+# Any header change rebuilds everything: coarse, but never stale.
+${OBJS}: ${HDRS}
+
+${LIB}: ${LIB_SRCS:.c=.o}
+	rm -f ${.TARGET} && ar rcs ${.TARGET} ${.ALLSRC}
+
+${CLI_LIB}: ${CLI_SRCS:.c=.o}
+	rm -f ${.TARGET} && ar rcs ${.TARGET} ${.ALLSRC}
+
+${POSTERN}: usr.sbin/postern/main.o ${CLI_LIB} ${LIB}
+	${CC} ${LDFLAGS_H} ${LDFLAGS} -o ${.TARGET} ${.ALLSRC} ${LIBS}
+
+${POSTERND}: ${SRV_SRCS:.c=.o} ${LIB}
+	${CC} ${LDFLAGS_H} ${LDFLAGS} -o ${.TARGET} ${.ALLSRC} ${LIBS}
+
+.for t in ${UNIT_BINS}
+${t}: ${t}.o regress/unit/tap.o ${CLI_LIB} ${LIB}
+	${CC} ${LDFLAGS_H} ${LDFLAGS} -o ${.TARGET} ${.ALLSRC} ${LIBS}
+.endfor
+
+.for t in ${HELPER_BINS}
+${t}: ${t}.o ${CLI_LIB} ${LIB}
+	${CC} ${LDFLAGS_H} ${LDFLAGS} -o ${.TARGET} ${.ALLSRC} ${LIBS}
+.endfor
+
+# The packages come first: the flags above are read when make starts.
+check:
+	@${DEPS} build
+	@${MAKE} all tests
+	@${DEPS} test
+	@sh regress/run.sh
+
+demo:
+	@${DEPS} build
+	@${MAKE} all
+	@${DEPS} test
+	@sh regress/demo.sh
+
+install: all
+	install -d ${DESTDIR}${SBINDIR} ${DESTDIR}${MANDIR}/man1 \
+	    ${DESTDIR}${MANDIR}/man8
+	install -m 0755 ${POSTERN} ${DESTDIR}${SBINDIR}/postern
+	if [ -f ${POSTERND} ]; then \
+		install -m 0755 ${POSTERND} ${DESTDIR}${SBINDIR}/posternd; \
+	fi
+	for m in usr.sbin/postern/*.1 usr.sbin/posternd/*.8; do \
+		[ -f "$$m" ] || continue; \
+		s=$${m##*.}; install -m 0644 $$m ${DESTDIR}${MANDIR}/man$$s/; \
+	done
+
+clean:
+	rm -f ${OBJS} ${LIB} ${CLI_LIB} ${POSTERN} ${POSTERND} \
+	    ${UNIT_BINS} ${HELPER_BINS}
