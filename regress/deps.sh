@@ -4,7 +4,7 @@
 # usage: deps.sh build|test|bench
 set -u
 
-build="gcc make pkg-config libc6-dev libtls-dev libbsd-dev libseccomp-dev libsasl2-dev libsasl2-modules"
+build="gcc make pkg-config libc6-dev libtls-dev libssl-dev libbsd-dev libseccomp-dev libsasl2-dev libsasl2-modules"
 test="$build openssl msmtp swaks python3 python3-aiosmtpd dovecot-core libsasl2-2 libicu72 libnsl2 libdb5.3 libssl3 netbase util-linux iproute2 bmake"
 bench="$test time"
 

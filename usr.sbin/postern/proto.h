@@ -26,9 +26,11 @@ enum role {
 enum msg_type {
 	/* P -> R */
 	MSG_R_START = 1,	/* u32 flags (R_EXTRACT_*), u32 max header bytes */
-	MSG_R_OUTPUT,		/* u32 flags (R_OUT_*), str envelope from,
-				   str full name, str date, str message-id,
-				   str aliases-expanded? none: see R_OUT_* */
+	MSG_R_OUTPUT,		/* u32 flags (R_OUT_*), u32 set_from,
+				   u32 set_date, u32 set_msgid (enum
+				   rfc5322_set), str envelope from,
+				   str full name, u64 date, u64 UTC offset
+				   (two's complement), str Message-ID host */
 	/* R -> P */
 	MSG_R_HDR_FROM,		/* str address from the From header */
 	MSG_R_HDR_RCPT,		/* str recipient from To/Cc/Bcc or Resent-* */
@@ -47,9 +49,11 @@ enum msg_type {
 	/* P -> N */
 	MSG_N_CONFIG,		/* u32 protocol, u32 tls mode, u32 flags (N_*),
 				   u32 timeout, u32 auth mode, str domain,
-				   str server name, str dsn_notify,
+				   str TLS server name, str dsn_notify,
 				   str dsn_return, str auth method,
-				   bytes fingerprint, str tls_priorities */
+				   str tls_fingerprint, str tls_priorities,
+				   str proxy target host (NULL: no proxy),
+				   u32 proxy target port */
 	MSG_N_CA,		/* bytes: a chunk of the CA bundle */
 	MSG_N_CRL,		/* bytes: a chunk of the CRL file */
 	MSG_N_CERT,		/* bytes: a chunk of the client certificate */
@@ -81,6 +85,10 @@ enum msg_type {
 #define R_EXTRACT_RCPT		0x01	/* -t */
 #define R_EXTRACT_FROM		0x02	/* --read-envelope-from */
 
+/* MSG_R_OUTPUT */
+#define R_OUT_REMOVE_BCC	0x01
+#define R_OUT_UNDISCLOSED	0x02
+
 /* MSG_R_HDR_DONE */
 #define R_HAS_FROM		0x01
 #define R_HAS_DATE		0x02
@@ -95,20 +103,12 @@ enum msg_type {
 #define N_TLS_CERTCHECK		0x01
 #define N_DEBUG			0x02
 #define N_LMTP			0x04
-#define N_HAVE_CA		0x08
-#define N_HAVE_CERT		0x10
-#define N_HAVE_CRL		0x20
 
-#define N_TLS_OFF		0
-#define N_TLS_STARTTLS		1
-#define N_TLS_IMPLICIT		2
-
-#define N_AUTH_OFF		0
-#define N_AUTH_AUTO		1
-#define N_AUTH_METHOD		2
+/* The tls and auth modes are enum smtp_tls_mode and smtp_auth_mode. */
 
 /* MSG_N_RESULT */
 #define NRES_TLS		0x01	/* TLS was in use */
 #define NRES_DATA_SENT		0x02	/* the final dot was sent */
+#define NRES_ABORTED		0x04	/* stopped before the dot: R failed */
 
 #endif

@@ -1,0 +1,544 @@
+/*
+ * The network process: speaks SMTP, LMTP, SOCKS5 and TLS on the socket the
+ * parent connected, and nothing else.  It never opens a file or a socket:
+ * the CA bundle and client certificate arrive as bytes, loaded into libtls
+ * before the sandbox goes on.  The password stays in the secrets process,
+ * which answers each AUTH step.
+ */
+#include <sys/types.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stdarg.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sysexits.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "ipc.h"
+#include "log.h"
+#include "network.h"
+#include "proto.h"
+#include "roles.h"
+#include "smtp_client.h"
+#include "tls_client.h"
+
+#define PEM_MAX		(16 * 1024 * 1024)
+
+struct pem {
+	char	*data;
+	size_t	 len;
+};
+
+struct net {
+	struct ipc		 parent;
+	struct ipc		 peer;
+	int			 have_peer;
+	int			 sock;
+	struct smtp_params	 params;
+	uint32_t		 flags;
+	char			*domain;
+	char			*servername;
+	char			*dsn_notify;
+	char			*dsn_return;
+	char			*auth_mech;
+	char			*fingerprint;
+	char			*priorities;
+	char			*proxy_host;
+	uint32_t		 proxy_port;
+	struct pem		 ca, crl, cert, key;
+	char			*from;
+	char			**rcpts;
+	size_t			 nrcpt;
+	int			 aborted;	/* the parent said no dot */
+};
+
+static void
+result_set(struct smtp_result *res, int code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void
+result_set(struct smtp_result *res, int code, const char *fmt, ...)
+{
+	va_list	 ap;
+
+	res->exitcode = code;
+	va_start(ap, fmt);
+	vsnprintf(res->errmsg, sizeof(res->errmsg), fmt, ap);
+	va_end(ap);
+}
+
+static void
+pem_add(struct pem *p, const struct ipc_msg *m)
+{
+	struct ipc_cur		 c;
+	const unsigned char	*data;
+	size_t			 len;
+	char			*n;
+
+	ipc_cur_init(&c, m);
+	if (ipc_cur_bytes(&c, &data, &len) == -1 || ipc_cur_end(&c) == -1)
+		fatalx("network: bad certificate chunk");
+	if (len > PEM_MAX - p->len)
+		fatalx("network: certificate data too large");
+	if ((n = realloc(p->data, p->len + len + 1)) == NULL)
+		fatal("network: realloc");
+	p->data = n;
+	memcpy(p->data + p->len, data, len);
+	p->len += len;
+	p->data[p->len] = '\0';
+}
+
+static void
+read_config(struct net *n)
+{
+	struct ipc_msg	 m;
+	struct ipc_cur	 c;
+	char		*s, **nr;
+	uint32_t	 proto, tls, timeout, auth;
+	int		 r, have_config = 0;
+
+	for (;;) {
+		if ((r = ipc_recv(&n->parent, &m)) == 0)
+			exit(0);
+		if (r == -1)
+			fatal("network: receive");
+		ipc_cur_init(&c, &m);
+		switch (m.hdr.type) {
+		case MSG_N_CONFIG:
+			if (have_config++ ||
+			    ipc_cur_u32(&c, &proto) == -1 ||
+			    ipc_cur_u32(&c, &tls) == -1 ||
+			    ipc_cur_u32(&c, &n->flags) == -1 ||
+			    ipc_cur_u32(&c, &timeout) == -1 ||
+			    ipc_cur_u32(&c, &auth) == -1 ||
+			    ipc_cur_str(&c, &n->domain) == -1 ||
+			    ipc_cur_str(&c, &n->servername) == -1 ||
+			    ipc_cur_str(&c, &n->dsn_notify) == -1 ||
+			    ipc_cur_str(&c, &n->dsn_return) == -1 ||
+			    ipc_cur_str(&c, &n->auth_mech) == -1 ||
+			    ipc_cur_str(&c, &n->fingerprint) == -1 ||
+			    ipc_cur_str(&c, &n->priorities) == -1 ||
+			    ipc_cur_str(&c, &n->proxy_host) == -1 ||
+			    ipc_cur_u32(&c, &n->proxy_port) == -1 ||
+			    ipc_cur_end(&c) == -1 ||
+			    proto > SMTP_PROTO_LMTP ||
+			    tls > SMTP_TLS_IMPLICIT ||
+			    auth > SMTP_AUTH_MECH || n->domain == NULL ||
+			    n->servername == NULL || timeout > 86400 ||
+			    n->proxy_port > 65535)
+				fatalx("network: bad MSG_N_CONFIG");
+			n->params.protocol = (int)proto;
+			n->params.tls = (int)tls;
+			n->params.auth = (int)auth;
+			n->params.timeout = (int)timeout;
+			n->params.domain = n->domain;
+			n->params.auth_mech = n->auth_mech;
+			n->params.dsn_notify = n->dsn_notify;
+			n->params.dsn_return = n->dsn_return;
+			n->params.debug_fd = (n->flags & N_DEBUG) ?
+			    STDOUT_FILENO : -1;
+			break;
+		case MSG_N_CA:
+			pem_add(&n->ca, &m);
+			break;
+		case MSG_N_CRL:
+			pem_add(&n->crl, &m);
+			break;
+		case MSG_N_CERT:
+			pem_add(&n->cert, &m);
+			break;
+		case MSG_N_KEY:
+			pem_add(&n->key, &m);
+			break;
+		case MSG_N_FROM:
+			if (n->from != NULL || ipc_cur_str(&c, &n->from) == -1 ||
+			    n->from == NULL || ipc_cur_end(&c) == -1)
+				fatalx("network: bad MSG_N_FROM");
+			break;
+		case MSG_N_RCPT:
+			if (ipc_cur_str(&c, &s) == -1 || s == NULL ||
+			    ipc_cur_end(&c) == -1)
+				fatalx("network: bad MSG_N_RCPT");
+			if ((nr = reallocarray(n->rcpts, n->nrcpt + 1,
+			    sizeof(*nr))) == NULL)
+				fatal("network: reallocarray");
+			n->rcpts = nr;
+			n->rcpts[n->nrcpt++] = s;
+			break;
+		case MSG_N_SOCKET:
+			if (m.fd == -1 || m.datalen != 0 || !have_config)
+				fatalx("network: bad MSG_N_SOCKET");
+			n->sock = m.fd;
+			return;
+		default:
+			fatalx("network: unexpected message %u", m.hdr.type);
+		}
+		if (m.fd != -1)
+			fatalx("network: unexpected descriptor");
+	}
+}
+
+static int
+io_wait(int fd, int events, int timeout)
+{
+	struct pollfd	 pfd;
+	int		 r;
+
+	pfd.fd = fd;
+	pfd.events = (short)events;
+	while ((r = poll(&pfd, 1, timeout > 0 ? timeout * 1000 : -1)) == -1 &&
+	    errno == EINTR)
+		;
+	return r;
+}
+
+static int
+io_full(int fd, void *buf, size_t len, int writing, int timeout)
+{
+	unsigned char	*p = buf;
+	ssize_t		 r;
+
+	while (len > 0) {
+		if (io_wait(fd, writing ? POLLOUT : POLLIN, timeout) <= 0)
+			return -1;
+		r = writing ? write(fd, p, len) : read(fd, p, len);
+		if (r == -1 && (errno == EINTR || errno == EAGAIN))
+			continue;
+		if (r <= 0)
+			return -1;
+		p += r;
+		len -= (size_t)r;
+	}
+	return 0;
+}
+
+/*
+ * SOCKS5 (RFC 1928) CONNECT without authentication, the name resolved by
+ * the proxy, as msmtp does.
+ */
+static int
+socks5(struct net *n, struct smtp_result *res)
+{
+	static const char *errs[] = {
+		"succeeded", "general SOCKS server failure",
+		"connection not allowed by ruleset", "network unreachable",
+		"host unreachable", "connection refused", "TTL expired",
+		"command not supported", "address type not supported"
+	};
+	unsigned char	 buf[512];
+	size_t		 hl = strlen(n->proxy_host), skip;
+	int		 t = n->params.timeout;
+
+	if (hl > 255) {
+		result_set(res, EX_UNAVAILABLE, "proxy failure: host name "
+		    "too long");
+		return -1;
+	}
+	buf[0] = 5;
+	buf[1] = 1;
+	buf[2] = 0;
+	if (io_full(n->sock, buf, 3, 1, t) == -1 ||
+	    io_full(n->sock, buf, 2, 0, t) == -1)
+		goto ioerr;
+	if (buf[0] != 5 || buf[1] != 0) {
+		result_set(res, EX_UNAVAILABLE, "proxy failure: the proxy "
+		    "requires an unsupported authentication method");
+		return -1;
+	}
+	buf[0] = 5;
+	buf[1] = 1;
+	buf[2] = 0;
+	buf[3] = 3;
+	buf[4] = (unsigned char)hl;
+	memcpy(buf + 5, n->proxy_host, hl);
+	buf[5 + hl] = (unsigned char)(n->proxy_port >> 8);
+	buf[6 + hl] = (unsigned char)n->proxy_port;
+	if (io_full(n->sock, buf, 7 + hl, 1, t) == -1 ||
+	    io_full(n->sock, buf, 4, 0, t) == -1)
+		goto ioerr;
+	if (buf[0] != 5) {
+		result_set(res, EX_UNAVAILABLE, "proxy failure: invalid "
+		    "reply from the proxy");
+		return -1;
+	}
+	if (buf[1] != 0) {
+		result_set(res, EX_UNAVAILABLE, "proxy failure: %s",
+		    buf[1] < sizeof(errs) / sizeof(errs[0]) ? errs[buf[1]] :
+		    "unknown error");
+		return -1;
+	}
+	switch (buf[3]) {
+	case 1:
+		skip = 4 + 2;
+		break;
+	case 4:
+		skip = 16 + 2;
+		break;
+	case 3:
+		if (io_full(n->sock, buf, 1, 0, t) == -1)
+			goto ioerr;
+		skip = (size_t)buf[0] + 2;
+		break;
+	default:
+		result_set(res, EX_UNAVAILABLE, "proxy failure: invalid "
+		    "address type in the proxy's reply");
+		return -1;
+	}
+	if (io_full(n->sock, buf, skip, 0, t) == -1)
+		goto ioerr;
+	return 0;
+ioerr:
+	result_set(res, EX_UNAVAILABLE, "proxy failure: %s",
+	    errno ? strerror(errno) : "the connection was closed");
+	return -1;
+}
+
+static int
+peer_recv(struct net *n, struct ipc_msg *m, struct smtp_result *res)
+{
+	int	 r;
+
+	if (!n->have_peer) {
+		result_set(res, EX_SOFTWARE, "no secrets process");
+		return -1;
+	}
+	if (ipc_flush(&n->peer) == -1 || (r = ipc_recv(&n->peer, m)) == -1)
+		fatal("network: secrets channel");
+	if (r == 0)
+		fatalx("network: the secrets process went away");
+	if (m->fd != -1)
+		fatalx("network: unexpected descriptor");
+	return 0;
+}
+
+static int
+peer_fail(const struct ipc_msg *m, struct smtp_result *res)
+{
+	struct ipc_cur	 c;
+	uint32_t	 code;
+
+	ipc_cur_init(&c, m);
+	if (ipc_cur_u32(&c, &code) == -1 ||
+	    ipc_cur_strbuf(&c, res->errmsg, sizeof(res->errmsg)) == -1 ||
+	    ipc_cur_end(&c) == -1 || code > 255)
+		fatalx("network: bad MSG_AUTH_FAIL");
+	res->exitcode = (int)code;
+	return -1;
+}
+
+static int
+cb_auth_start(void *ctx, const char *offered, int tls_active,
+    const unsigned char *cbind, size_t cbindlen, char *mech, size_t mechsz,
+    char **initial, struct smtp_result *res)
+{
+	struct net	*n = ctx;
+	struct ipc_buf	 b;
+	struct ipc_msg	 m;
+	struct ipc_cur	 c;
+
+	ipc_buf_init(&b);
+	ipc_buf_str(&b, offered);
+	ipc_buf_u32(&b, tls_active ? 1 : 0);
+	ipc_buf_bytes(&b, cbind != NULL ? cbind : (const unsigned char *)"",
+	    cbind != NULL ? cbindlen : 0);
+	if (ipc_compose_buf(&n->peer, MSG_AUTH_START, -1, &b) == -1 ||
+	    peer_recv(n, &m, res) == -1)
+		return -1;
+	switch (m.hdr.type) {
+	case MSG_AUTH_MECH:
+		ipc_cur_init(&c, &m);
+		if (ipc_cur_strbuf(&c, mech, mechsz) == -1 ||
+		    ipc_cur_str(&c, initial) == -1 || ipc_cur_end(&c) == -1)
+			fatalx("network: bad MSG_AUTH_MECH");
+		return 0;
+	case MSG_AUTH_FAIL:
+		return peer_fail(&m, res);
+	default:
+		fatalx("network: unexpected message %u", m.hdr.type);
+	}
+}
+
+static int
+cb_auth_step(void *ctx, const char *challenge, char **response,
+    struct smtp_result *res)
+{
+	struct net	*n = ctx;
+	struct ipc_buf	 b;
+	struct ipc_msg	 m;
+	struct ipc_cur	 c;
+
+	ipc_buf_init(&b);
+	ipc_buf_str(&b, challenge);
+	if (ipc_compose_buf(&n->peer, MSG_AUTH_CHALLENGE, -1, &b) == -1 ||
+	    peer_recv(n, &m, res) == -1)
+		return -1;
+	switch (m.hdr.type) {
+	case MSG_AUTH_RESPONSE:
+		ipc_cur_init(&c, &m);
+		if (ipc_cur_str(&c, response) == -1 || *response == NULL ||
+		    ipc_cur_end(&c) == -1)
+			fatalx("network: bad MSG_AUTH_RESPONSE");
+		explicit_bzero(n->peer.rbuf, sizeof(n->peer.rbuf));
+		return 0;
+	case MSG_AUTH_FAIL:
+		return peer_fail(&m, res);
+	default:
+		fatalx("network: unexpected message %u", m.hdr.type);
+	}
+}
+
+static int
+cb_auth_done(void *ctx, int code, const char *text, struct smtp_result *res)
+{
+	struct net	*n = ctx;
+	struct ipc_buf	 b;
+	struct ipc_msg	 m;
+
+	ipc_buf_init(&b);
+	ipc_buf_u32(&b, (uint32_t)code);
+	ipc_buf_str(&b, text);
+	if (ipc_compose_buf(&n->peer, MSG_AUTH_RESULT, -1, &b) == -1 ||
+	    peer_recv(n, &m, res) == -1)
+		return -1;
+	switch (m.hdr.type) {
+	case MSG_AUTH_OK:
+		if (m.datalen != 0)
+			fatalx("network: bad MSG_AUTH_OK");
+		return 0;
+	case MSG_AUTH_FAIL:
+		return peer_fail(&m, res);
+	default:
+		fatalx("network: unexpected message %u", m.hdr.type);
+	}
+}
+
+static ssize_t
+cb_body_read(void *ctx, void *buf, size_t len)
+{
+	ssize_t	 r;
+
+	while ((r = read(FD_BODY, buf, len)) == -1 && errno == EINTR)
+		;
+	return r;
+}
+
+/* Wait for the parent's word that the reader ended the message cleanly. */
+static int
+cb_body_commit(void *ctx, struct smtp_result *res)
+{
+	struct net	*n = ctx;
+	struct ipc_msg	 m;
+	int		 r;
+
+	if ((r = ipc_recv(&n->parent, &m)) == -1)
+		fatal("network: receive");
+	if (r == 0) {
+		result_set(res, EX_SOFTWARE, "the parent process went away");
+		return -1;
+	}
+	if (m.datalen != 0 || m.fd != -1)
+		fatalx("network: bad body verdict");
+	switch (m.hdr.type) {
+	case MSG_N_BODY_OK:
+		return 0;
+	case MSG_N_BODY_ABORT:
+		n->aborted = 1;
+		result_set(res, EX_DATAERR, "the mail could not be read");
+		return -1;
+	default:
+		fatalx("network: unexpected message %u", m.hdr.type);
+	}
+}
+
+static void
+send_result(struct net *n, const struct smtp_result *res, uint32_t flags)
+{
+	struct ipc_buf	 b;
+
+	ipc_buf_init(&b);
+	ipc_buf_u32(&b, (uint32_t)res->exitcode);
+	ipc_buf_u32(&b, (uint32_t)res->smtpstatus);
+	ipc_buf_u32(&b, flags);
+	ipc_buf_u64(&b, res->mailsize);
+	ipc_buf_str(&b, res->smtpmsg);
+	ipc_buf_str(&b, res->errmsg);
+	if (ipc_compose_buf(&n->parent, MSG_N_RESULT, -1, &b) == -1 ||
+	    ipc_flush(&n->parent) == -1)
+		fatal("network: send");
+}
+
+int
+network_main(void)
+{
+	struct net			 n;
+	struct smtp_result		 res;
+	struct smtp_callbacks		 cb;
+	struct tls_client_params	 tp;
+	struct tls_client		*tls = NULL;
+	struct smtp			*smtp = NULL;
+	uint32_t			 flags = 0;
+
+	log_procname("network");
+	signal(SIGPIPE, SIG_IGN);
+	memset(&n, 0, sizeof(n));
+	memset(&res, 0, sizeof(res));
+	n.sock = -1;
+	ipc_init(&n.parent, FD_PARENT);
+	if ((n.have_peer = fcntl(FD_PEER, F_GETFD) != -1))
+		ipc_init(&n.peer, FD_PEER);
+	read_config(&n);
+
+	if (n.params.tls != SMTP_TLS_OFF) {
+		memset(&tp, 0, sizeof(tp));
+		tp.ca_pem = n.ca.data;
+		tp.ca_len = n.ca.len;
+		tp.crl_pem = n.crl.data;
+		tp.crl_len = n.crl.len;
+		tp.cert_pem = n.cert.data;
+		tp.cert_len = n.cert.len;
+		tp.key_pem = n.key.data;
+		tp.key_len = n.key.len;
+		tp.certcheck = (n.flags & N_TLS_CERTCHECK) != 0;
+		tp.fingerprint = n.fingerprint;
+		tp.priorities = n.priorities;
+		tp.servername = n.servername;
+		tls = tls_client_init(&tp, res.errmsg, sizeof(res.errmsg),
+		    &res.exitcode);
+		if (n.key.data != NULL)
+			freezero(n.key.data, n.key.len);
+		n.key.data = NULL;
+	}
+	/* Time zone data is a file: load it while files may be opened. */
+	tzset();
+	sandbox_lockdown(ROLE_NETWORK);
+	if (n.params.tls != SMTP_TLS_OFF && tls == NULL)
+		goto done;
+
+	cb.ctx = &n;
+	cb.auth_start = cb_auth_start;
+	cb.auth_step = cb_auth_step;
+	cb.auth_done = cb_auth_done;
+	cb.body_read = cb_body_read;
+	cb.body_commit = cb_body_commit;
+	cb.rcpt_status = NULL;
+
+	if (n.proxy_host != NULL && socks5(&n, &res) == -1)
+		goto done;
+	if ((smtp = smtp_open(n.sock, &n.params, tls, &cb, &res)) == NULL)
+		goto done;
+	if (n.params.tls != SMTP_TLS_OFF)
+		flags |= NRES_TLS;
+	if (smtp_transaction(smtp, n.from, n.rcpts, n.nrcpt, &res) == 0)
+		flags |= NRES_DATA_SENT;
+	smtp_close(smtp, smtp_usable(smtp));
+done:
+	if (n.aborted)
+		flags |= NRES_ABORTED;
+	send_result(&n, &res, flags);
+	return 0;
+}

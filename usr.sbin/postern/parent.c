@@ -1,0 +1,790 @@
+/*
+ * The parent process: reads the command line and the configuration,
+ * chooses the account, resolves and connects, and starts the three
+ * children that do the rest.  It holds no secret once the secrets process
+ * has it, never sees the message body, and is the only process that writes
+ * the log and decides the exit code.
+ */
+#include <sys/types.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sysexits.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "addr.h"
+#include "aliases.h"
+#include "cmdline.h"
+#include "config.h"
+#include "connect.h"
+#include "ipc.h"
+#include "log.h"
+#include "maillog.h"
+#include "parent.h"
+#include "proc.h"
+#include "proto.h"
+#include "rfc5322.h"
+#include "smtp_client.h"
+
+#define SYSTEM_CA_FILE	"/etc/ssl/certs/ca-certificates.crt"
+#define PEM_MAX		(16 * 1024 * 1024)
+#define CHUNK		(IPC_MAXDATA - 64)
+
+extern char	**environ;
+
+struct send {
+	struct cmdline	 cl;
+	struct config	 cf;
+	struct account	*acc;
+	char		*from;		/* envelope from */
+	char		**rcpts;
+	size_t		 nrcpt;
+
+	struct child	 reader, secrets, network;
+	int		 body[2];	/* the pipe R -> N */
+
+	/* What the reader found in the header. */
+	char		*hdr_from;
+	struct addr_list hdr_rcpts;
+	uint32_t	 hdr_has;
+
+	/* Outcome. */
+	int		 r_done;	/* the reader's final word came */
+	int		 r_code;
+	char		 r_msg[1024];
+	uint64_t	 r_mailsize;
+	int		 n_done;
+	int		 n_code;
+	int		 n_status;
+	uint32_t	 n_flags;
+	uint64_t	 n_mailsize;
+	char		*n_smtpmsg;
+	char		*n_errmsg;
+};
+
+static __dead void
+die(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static __dead void
+die(int code, const char *fmt, ...)
+{
+	va_list	 ap;
+
+	va_start(ap, fmt);
+	vlog_warnx(fmt, ap);
+	va_end(ap);
+	exit(code);
+}
+
+static void
+print_notes(struct config *cf)
+{
+	struct conf_note	*n;
+
+	TAILQ_FOREACH(n, &cf->notes, entry)
+		printf("%s\n", n->text);
+}
+
+static void
+add_rcpt(struct send *s, const char *addr)
+{
+	char	**n;
+
+	if ((n = reallocarray(s->rcpts, s->nrcpt + 1, sizeof(*n))) == NULL)
+		fatal("reallocarray");
+	s->rcpts = n;
+	if ((s->rcpts[s->nrcpt++] = strdup(addr)) == NULL)
+		fatal("strdup");
+}
+
+static void
+child_send(struct child *c, uint32_t type, int fd, const struct ipc_buf *b)
+{
+	if (ipc_compose_buf(&c->ipc, type, fd, b) == -1 ||
+	    ipc_flush(&c->ipc) == -1)
+		fatal("send to the %s process", c->role == ROLE_READER ?
+		    "reader" : c->role == ROLE_SECRETS ? "secrets" : "network");
+}
+
+/*
+ * The reader's report on the header.  A reader that dies or fails here is
+ * reported at once: nothing has gone to the network yet.
+ */
+static void
+reader_header(struct send *s)
+{
+	struct ipc_msg	 m;
+	struct ipc_cur	 c;
+	char		*str, msg[512];
+	uint32_t	 code;
+	int		 r;
+
+	for (;;) {
+		if ((r = ipc_recv(&s->reader.ipc, &m)) != 1) {
+			if (proc_wait(&s->reader, msg, sizeof(msg)) != 0)
+				die(EX_SOFTWARE, "%s", msg);
+			die(EX_SOFTWARE, "the reader process went away");
+		}
+		ipc_cur_init(&c, &m);
+		if (m.fd != -1)
+			fatalx("reader sent a descriptor");
+		switch (m.hdr.type) {
+		case MSG_R_HDR_FROM:
+			if (ipc_cur_str(&c, &str) == -1 || str == NULL ||
+			    ipc_cur_end(&c) == -1 || s->hdr_from != NULL)
+				fatalx("bad MSG_R_HDR_FROM");
+			s->hdr_from = str;
+			break;
+		case MSG_R_HDR_RCPT:
+			if (ipc_cur_str(&c, &str) == -1 || str == NULL ||
+			    ipc_cur_end(&c) == -1)
+				fatalx("bad MSG_R_HDR_RCPT");
+			if (addr_list_add(&s->hdr_rcpts, str) == -1)
+				fatal("addr_list_add");
+			free(str);
+			break;
+		case MSG_R_HDR_DONE:
+			if (ipc_cur_u32(&c, &s->hdr_has) == -1 ||
+			    ipc_cur_end(&c) == -1)
+				fatalx("bad MSG_R_HDR_DONE");
+			return;
+		case MSG_R_ERROR:
+			if (ipc_cur_u32(&c, &code) == -1 ||
+			    ipc_cur_str(&c, &str) == -1 || str == NULL ||
+			    ipc_cur_end(&c) == -1 || code > 255)
+				fatalx("bad MSG_R_ERROR");
+			die((int)code, "%s", str);
+		default:
+			fatalx("unexpected message %u from the reader",
+			    m.hdr.type);
+		}
+	}
+}
+
+static void
+start_reader(struct send *s)
+{
+	struct ipc_buf	 b;
+	uint32_t	 flags = 0;
+
+	if (pipe2(s->body, O_CLOEXEC) == -1)
+		fatal("pipe");
+	proc_spawn(&s->reader, ROLE_READER, s->body[1], -1, (char *[]){ NULL });
+	s->body[1] = -1;
+	if (s->cl.read_recipients)
+		flags |= R_EXTRACT_RCPT;
+	if (s->cl.read_envelope_from)
+		flags |= R_EXTRACT_FROM;
+	ipc_buf_init(&b);
+	ipc_buf_u32(&b, flags);
+	ipc_buf_u32(&b, RFC5322_MAXHEADER);
+	child_send(&s->reader, MSG_R_START, -1, &b);
+	addr_list_init(&s->hdr_rcpts);
+	reader_header(s);
+}
+
+static void
+reader_output(struct send *s)
+{
+	struct ipc_buf	 b;
+	struct tm	 tm;
+	time_t		 now = time(NULL);
+	char		 host[256];
+	const char	*at;
+	uint32_t	 flags = 0;
+	int		 sf;
+
+	if (s->acc->remove_bcc_headers)
+		flags |= R_OUT_REMOVE_BCC;
+	if (s->acc->undisclosed_recipients)
+		flags |= R_OUT_UNDISCLOSED;
+	switch (s->acc->set_from_header) {
+	case HDR_ON:
+		sf = RFC5322_SET_ON;
+		break;
+	case HDR_OFF:
+		sf = RFC5322_SET_OFF;
+		break;
+	default:
+		sf = RFC5322_SET_AUTO;
+		break;
+	}
+	if (localtime_r(&now, &tm) == NULL)
+		fatal("localtime");
+	if ((at = strrchr(s->from, '@')) != NULL)
+		strlcpy(host, at + 1, sizeof(host));
+	else if (gethostname(host, sizeof(host)) == -1)
+		strlcpy(host, "localhost", sizeof(host));
+	ipc_buf_init(&b);
+	ipc_buf_u32(&b, flags);
+	ipc_buf_u32(&b, (uint32_t)sf);
+	ipc_buf_u32(&b, s->acc->set_date_header == HDR_OFF ?
+	    RFC5322_SET_OFF : RFC5322_SET_AUTO);
+	ipc_buf_u32(&b, s->acc->set_msgid_header == HDR_OFF ?
+	    RFC5322_SET_OFF : RFC5322_SET_AUTO);
+	ipc_buf_str(&b, s->from);
+	ipc_buf_str(&b, s->acc->from_full_name);
+	ipc_buf_u64(&b, (uint64_t)now);
+	ipc_buf_u64(&b, (uint64_t)(int64_t)tm.tm_gmtoff);
+	ipc_buf_str(&b, host);
+	child_send(&s->reader, MSG_R_OUTPUT, -1, &b);
+}
+
+/*
+ * Start the secrets process and hand it the credential.  It runs
+ * passwordeval itself, so the parent never sees that password at all.
+ */
+static void
+start_secrets(struct send *s, int peer)
+{
+	struct ipc_buf	 b;
+	struct ipc_msg	 m;
+	struct ipc_cur	 c;
+	uint32_t	 code;
+	char		*str, msg[512];
+	int		 r;
+
+	proc_spawn(&s->secrets, ROLE_SECRETS, -1, peer, environ);
+	ipc_buf_init(&b);
+	ipc_buf_str(&b, s->acc->socket != NULL ? s->acc->socket :
+	    s->acc->host);
+	ipc_buf_str(&b, s->acc->user);
+	ipc_buf_str(&b, s->acc->password);
+	ipc_buf_str(&b, s->acc->password == NULL ? s->acc->passwordeval :
+	    NULL);
+	ipc_buf_str(&b, s->acc->auth);
+	ipc_buf_u32(&b, 0);
+	child_send(&s->secrets, MSG_S_CONFIG, -1, &b);
+	explicit_bzero(&b, sizeof(b));
+	if (s->acc->password != NULL) {
+		freezero(s->acc->password, strlen(s->acc->password));
+		s->acc->password = NULL;
+	}
+	if ((r = ipc_recv(&s->secrets.ipc, &m)) != 1) {
+		if (proc_wait(&s->secrets, msg, sizeof(msg)) != 0)
+			die(EX_SOFTWARE, "%s", msg);
+		die(EX_SOFTWARE, "the secrets process went away");
+	}
+	switch (m.hdr.type) {
+	case MSG_S_READY:
+		if (m.datalen != 0 || m.fd != -1)
+			fatalx("bad MSG_S_READY");
+		break;
+	case MSG_S_ERROR:
+		ipc_cur_init(&c, &m);
+		if (ipc_cur_u32(&c, &code) == -1 ||
+		    ipc_cur_str(&c, &str) == -1 || str == NULL ||
+		    ipc_cur_end(&c) == -1 || code > 255)
+			fatalx("bad MSG_S_ERROR");
+		die((int)code, "%s", str);
+	default:
+		fatalx("unexpected message %u from the secrets process",
+		    m.hdr.type);
+	}
+	/* It listens to the parent no more. */
+	ipc_clear(&s->secrets.ipc);
+	close(s->secrets.ipc.fd);
+	s->secrets.ipc.fd = -1;
+}
+
+static void
+send_file(struct child *c, uint32_t type, const char *path, const char *what)
+{
+	struct ipc_buf	 b;
+	unsigned char	 buf[CHUNK];
+	struct stat	 st;
+	ssize_t		 n;
+	size_t		 total = 0;
+	int		 fd;
+
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1 ||
+	    fstat(fd, &st) == -1)
+		die(EX_NOINPUT, "cannot set X509 %s file %s for TLS session: "
+		    "%s", what, path, strerror(errno));
+	if (!S_ISREG(st.st_mode) || st.st_size > PEM_MAX)
+		die(EX_NOINPUT, "cannot set X509 %s file %s for TLS session: "
+		    "not a regular file of at most %d bytes", what, path,
+		    PEM_MAX);
+	while ((n = read(fd, buf, sizeof(buf))) != 0) {
+		if (n == -1) {
+			if (errno == EINTR)
+				continue;
+			die(EX_NOINPUT, "cannot set X509 %s file %s for TLS "
+			    "session: %s", what, path, strerror(errno));
+		}
+		if ((total += (size_t)n) > PEM_MAX)
+			die(EX_NOINPUT, "cannot set X509 %s file %s for TLS "
+			    "session: too large", what, path);
+		ipc_buf_init(&b);
+		ipc_buf_bytes(&b, buf, (size_t)n);
+		child_send(c, type, -1, &b);
+	}
+	explicit_bzero(buf, sizeof(buf));
+	close(fd);
+}
+
+static void
+start_network(struct send *s, int peer)
+{
+	struct account	*a = s->acc;
+	struct ipc_buf	 b;
+	char		 fpr[3 * FPR_MAXLEN + 1];
+	uint32_t	 flags = 0, tls, auth;
+	size_t		 i;
+
+	proc_spawn(&s->network, ROLE_NETWORK, s->body[0], peer,
+	    (char *[]){ NULL });
+	s->body[0] = -1;
+
+	if (a->tls_certcheck)
+		flags |= N_TLS_CERTCHECK;
+	if (s->cl.debug)
+		flags |= N_DEBUG;
+	if (!a->tls)
+		tls = SMTP_TLS_OFF;
+	else
+		tls = a->tls_starttls ? SMTP_TLS_STARTTLS : SMTP_TLS_IMPLICIT;
+	if (a->auth == NULL)
+		auth = SMTP_AUTH_OFF;
+	else
+		auth = *a->auth == '\0' ? SMTP_AUTH_AUTO : SMTP_AUTH_MECH;
+	fpr[0] = '\0';
+	for (i = 0; i < a->tls_fingerprint_len; i++)
+		snprintf(fpr + 3 * i, sizeof(fpr) - 3 * i, "%s%02X",
+		    i ? ":" : "", a->tls_fingerprint[i]);
+
+	ipc_buf_init(&b);
+	ipc_buf_u32(&b, a->protocol == PROTO_LMTP ? SMTP_PROTO_LMTP :
+	    SMTP_PROTO_SMTP);
+	ipc_buf_u32(&b, tls);
+	ipc_buf_u32(&b, flags);
+	ipc_buf_u32(&b, (uint32_t)a->timeout);
+	ipc_buf_u32(&b, auth);
+	ipc_buf_str(&b, a->domain != NULL ? a->domain : "localhost");
+	ipc_buf_str(&b, a->tls_host_override != NULL ? a->tls_host_override :
+	    a->host != NULL ? a->host : "localhost");
+	ipc_buf_str(&b, a->dsn_notify);
+	ipc_buf_str(&b, a->dsn_return);
+	ipc_buf_str(&b, auth == SMTP_AUTH_MECH ? a->auth : NULL);
+	ipc_buf_str(&b, a->tls_fingerprint_len > 0 ? fpr : NULL);
+	ipc_buf_str(&b, a->tls_priorities);
+	ipc_buf_str(&b, a->proxy_host != NULL ? a->host : NULL);
+	ipc_buf_u32(&b, a->proxy_host != NULL ? (uint32_t)a->port : 0);
+	child_send(&s->network, MSG_N_CONFIG, -1, &b);
+
+	if (a->tls) {
+		if (a->tls_trust_file != NULL && *a->tls_trust_file != '\0')
+			send_file(&s->network, MSG_N_CA,
+			    strcmp(a->tls_trust_file, "system") == 0 ?
+			    SYSTEM_CA_FILE : a->tls_trust_file, "trust");
+		if (a->tls_crl_file != NULL)
+			send_file(&s->network, MSG_N_CRL, a->tls_crl_file,
+			    "CRL");
+		if (a->tls_cert_file != NULL)
+			send_file(&s->network, MSG_N_CERT, a->tls_cert_file,
+			    "cert");
+		if (a->tls_key_file != NULL)
+			send_file(&s->network, MSG_N_KEY, a->tls_key_file,
+			    "key");
+	}
+	ipc_buf_init(&b);
+	ipc_buf_str(&b, s->from);
+	child_send(&s->network, MSG_N_FROM, -1, &b);
+	for (i = 0; i < s->nrcpt; i++) {
+		ipc_buf_init(&b);
+		ipc_buf_str(&b, s->rcpts[i]);
+		child_send(&s->network, MSG_N_RCPT, -1, &b);
+	}
+}
+
+static int
+connect_server(struct send *s, char *err, size_t errsz)
+{
+	struct account		*a = s->acc;
+	struct conn_info	 ci;
+
+	if (a->socket != NULL)
+		return connect_unix(a->socket, a->timeout, err, errsz);
+	if (a->proxy_host != NULL)
+		return connect_tcp(a->proxy_host, a->proxy_port, a->source_ip,
+		    a->timeout, &ci, err, errsz);
+	return connect_tcp(a->host, a->port, a->source_ip, a->timeout, &ci,
+	    err, errsz);
+}
+
+static void
+reader_final(struct send *s, struct ipc_msg *m)
+{
+	struct ipc_cur	 c;
+	uint64_t	 bytes;
+	uint32_t	 code;
+	uint32_t	 verdict;
+
+	ipc_cur_init(&c, m);
+	if (m->fd != -1)
+		fatalx("reader sent a descriptor");
+	switch (m->hdr.type) {
+	case MSG_R_DONE:
+		if (ipc_cur_u64(&c, &bytes) == -1 ||
+		    ipc_cur_u64(&c, &s->r_mailsize) == -1 ||
+		    ipc_cur_end(&c) == -1)
+			fatalx("bad MSG_R_DONE");
+		s->r_code = EX_OK;
+		break;
+	case MSG_R_ERROR:
+		if (ipc_cur_u32(&c, &code) == -1 ||
+		    ipc_cur_strbuf(&c, s->r_msg, sizeof(s->r_msg)) == -1 ||
+		    ipc_cur_end(&c) == -1 || code == 0 || code > 255)
+			fatalx("bad MSG_R_ERROR");
+		s->r_code = (int)code;
+		break;
+	default:
+		fatalx("unexpected message %u from the reader", m->hdr.type);
+	}
+	s->r_done = 1;
+	verdict = s->r_code == EX_OK ? MSG_N_BODY_OK : MSG_N_BODY_ABORT;
+	if (s->network.pid > 0 && !s->n_done &&
+	    ipc_send(&s->network.ipc, verdict, -1, NULL, 0) == -1 &&
+	    errno != EPIPE)
+		fatal("send to the network process");
+}
+
+static void
+network_final(struct send *s, struct ipc_msg *m)
+{
+	struct ipc_cur	 c;
+	uint32_t	 code, status;
+
+	ipc_cur_init(&c, m);
+	if (m->hdr.type != MSG_N_RESULT || m->fd != -1 ||
+	    ipc_cur_u32(&c, &code) == -1 || ipc_cur_u32(&c, &status) == -1 ||
+	    ipc_cur_u32(&c, &s->n_flags) == -1 ||
+	    ipc_cur_u64(&c, &s->n_mailsize) == -1 ||
+	    ipc_cur_str(&c, &s->n_smtpmsg) == -1 ||
+	    ipc_cur_str(&c, &s->n_errmsg) == -1 || ipc_cur_end(&c) == -1 ||
+	    code > 255 || status > 999)
+		fatalx("bad message %u from the network process", m->hdr.type);
+	s->n_code = (int)code;
+	s->n_status = (int)status;
+	s->n_done = 1;
+}
+
+/*
+ * Wait for the reader's and the network process's final words.  A child
+ * that closes its channel without one died: that is recorded, and the
+ * network process is told to abort if the reader is the one that died.
+ */
+static void
+event_loop(struct send *s)
+{
+	struct pollfd	 pfd[2];
+	struct ipc_msg	 m;
+	int		 r, ravail, navail;
+
+	while (!s->r_done || !s->n_done) {
+		ravail = !s->r_done && s->reader.ipc.fd != -1;
+		navail = !s->n_done && s->network.ipc.fd != -1;
+		if (!ravail && !navail)
+			break;
+		pfd[0].fd = ravail ? s->reader.ipc.fd : -1;
+		pfd[0].events = POLLIN;
+		pfd[1].fd = navail ? s->network.ipc.fd : -1;
+		pfd[1].events = POLLIN;
+		if (poll(pfd, 2, -1) == -1) {
+			if (errno == EINTR)
+				continue;
+			fatal("poll");
+		}
+		if (ravail && (pfd[0].revents & (POLLIN | POLLHUP | POLLERR))) {
+			if (ipc_read(&s->reader.ipc) == -1)
+				fatal("reader channel");
+			while ((r = ipc_get(&s->reader.ipc, &m)) == 1 &&
+			    !s->r_done)
+				reader_final(s, &m);
+			if (r == -1 || (r == 1 && s->r_done))
+				fatalx("bad message from the reader");
+			if (s->reader.ipc.eof && !s->r_done) {
+				s->r_done = 1;
+				s->r_code = EX_SOFTWARE;
+				strlcpy(s->r_msg, "the reader process went away",
+				    sizeof(s->r_msg));
+				if (s->network.pid > 0 && !s->n_done)
+					ipc_send(&s->network.ipc,
+					    MSG_N_BODY_ABORT, -1, NULL, 0);
+			}
+		}
+		if (navail && (pfd[1].revents & (POLLIN | POLLHUP | POLLERR))) {
+			if (ipc_read(&s->network.ipc) == -1)
+				fatal("network channel");
+			if ((r = ipc_get(&s->network.ipc, &m)) == 1)
+				network_final(s, &m);
+			else if (r == -1)
+				fatalx("bad message from the network process");
+			else if (s->network.ipc.eof) {
+				s->n_done = 1;
+				s->n_code = EX_SOFTWARE;
+				if ((s->n_errmsg = strdup("the network process "
+				    "went away")) == NULL)
+					fatal("strdup");
+			}
+		}
+	}
+}
+
+static void
+print_failure(struct send *s, int code, const char *errmsg)
+{
+	char	*p, *line, *copy;
+
+	if (errmsg != NULL && *errmsg != '\0')
+		log_warnx("%s", errmsg);
+	if (s->n_status != 0 && s->n_smtpmsg != NULL && code != EX_OK) {
+		if ((copy = strdup(s->n_smtpmsg)) == NULL)
+			fatal("strdup");
+		for (p = copy; (line = strsep(&p, "\n")) != NULL; )
+			log_warnx("server message: %s", line);
+		free(copy);
+	}
+	if (s->acc->conffile != NULL && s->acc->origin == ORIGIN_FILE)
+		log_warnx("could not send mail (account %s from %s)",
+		    s->acc->id, s->acc->conffile);
+	else
+		log_warnx("could not send mail");
+}
+
+/*
+ * Reap the children and decide: the mail was sent only if the reader
+ * ended cleanly and the server accepted the final dot.  Every child exits
+ * 0 when it has reported; one that did not was killed, by its sandbox or
+ * otherwise, and makes the whole send a software error naming its role.
+ */
+static int
+finish(struct send *s)
+{
+	struct child	*c[3] = { &s->reader, &s->network, &s->secrets };
+	struct maillog	 l;
+	char		 msg[3][512];
+	const char	*errmsg = NULL;
+	int		 code = -1, i;
+
+	for (i = 0; i < 3; i++)
+		if (proc_wait(c[i], msg[i], sizeof(msg[i])) != 0 &&
+		    code == -1) {
+			code = EX_SOFTWARE;
+			errmsg = msg[i];
+		}
+	if (code != -1)
+		;
+	else if (!s->r_done || !s->n_done) {
+		code = EX_SOFTWARE;
+		errmsg = !s->r_done ? "the reader process went away" :
+		    "the network process went away";
+	} else if (s->r_code != EX_OK && (s->n_flags & NRES_ABORTED)) {
+		code = s->r_code;
+		errmsg = s->r_msg;
+	} else if (s->n_code != EX_OK) {
+		code = s->n_code;
+		errmsg = s->n_errmsg;
+	} else if (s->r_code != EX_OK) {
+		code = s->r_code;
+		errmsg = s->r_msg;
+	} else if (!(s->n_flags & NRES_DATA_SENT)) {
+		code = EX_SOFTWARE;
+		errmsg = "the mail was not sent";
+	} else
+		code = EX_OK;
+
+	memset(&l, 0, sizeof(l));
+	l.from = s->from;
+	l.rcpts = s->rcpts;
+	l.nrcpt = s->nrcpt;
+	l.exitcode = code;
+	l.mailsize = s->n_mailsize;
+	l.smtpstatus = s->n_status;
+	l.smtpmsg = s->n_smtpmsg;
+	l.errmsg = code == EX_OK ? NULL : errmsg;
+	if (code != EX_OK)
+		print_failure(s, code, errmsg);
+	maillog_write(s->acc, &l);
+	return code;
+}
+
+/* Recipients without '@' go through the aliases file, as in msmtp. */
+static void
+expand_aliases(struct send *s, struct addr_list *list)
+{
+	struct aliases	*al;
+	struct addr	*a;
+	char		 err[1024];
+	FILE		*fp;
+
+	if (s->acc->aliases != NULL && aliases_needed(list)) {
+		if ((fp = fopen(s->acc->aliases, "r")) == NULL)
+			die(EX_CONFIG, "%s: %s", s->acc->aliases,
+			    strerror(errno));
+		if ((al = aliases_read(fp)) == NULL)
+			die(EX_CONFIG, "%s: %s", s->acc->aliases,
+			    strerror(errno));
+		fclose(fp);
+		if (al->error[0] != '\0')
+			die(EX_CONFIG, "%s: %s", s->acc->aliases, al->error);
+		if (aliases_expand(al, list, err, sizeof(err)) != 0)
+			die(EX_CONFIG, "%s", err);
+		aliases_free(al);
+	}
+	TAILQ_FOREACH(a, list, entry)
+		add_rcpt(s, a->spec);
+}
+
+static int
+sendmail_mode(struct send *s)
+{
+	struct selector	 sel;
+	struct addr_list all;
+	struct rcpt	*rc;
+	struct addr	*a;
+	struct ipc_buf	 b;
+	char		 err[2048];
+	int		 r, sp[2], sock, fin;
+	size_t		 i;
+	int		 need_reader = !s->cl.pretend || s->cl.read_envelope_from;
+
+	if (need_reader)
+		start_reader(s);
+
+	memset(&sel, 0, sizeof(sel));
+	sel.account = s->cl.account;
+	sel.cmdline_host = s->cl.host;
+	sel.envelope_from = s->cl.from;
+	if (s->cl.read_envelope_from) {
+		if (s->hdr_from == NULL)
+			die(EX_USAGE, "no envelope from address found");
+		sel.envelope_from = s->hdr_from;
+		if (s->cl.pretend || s->cl.debug)
+			printf("envelope from address extracted from mail: "
+			    "%s\n", s->hdr_from);
+	}
+	sel.need_from = 1;
+	sel.override = s->cl.override;
+	r = config_select(&s->cf, &sel, &s->acc, err, sizeof(err));
+	if (s->cl.pretend || s->cl.debug)
+		print_notes(&s->cf);
+	if (r != EX_OK)
+		die(r, "%s", err);
+	fin = FIN_SENDMAIL | (s->cl.pretend ? FIN_PRETEND : 0);
+	if ((r = account_finalize(s->acc, fin, err, sizeof(err))) != EX_OK)
+		die(r, "%s", err);
+	if (s->cl.pretend || s->cl.debug)
+		account_print(stdout, s->acc, PRINT_SENDMAIL |
+		    (s->cl.read_envelope_from ? PRINT_FROM_MAIL : 0) |
+		    (s->cl.read_recipients ? PRINT_RCPT_MAIL : 0), NULL);
+	if (s->cl.pretend)
+		return EX_OK;
+	fflush(stdout);
+
+	if ((s->from = strdup(s->acc->from != NULL ? s->acc->from : "")) ==
+	    NULL)
+		fatal("strdup");
+	if (*s->from != '\0' && !addr_valid_envelope(s->from))
+		die(EX_DATAERR, "invalid envelope from address %s", s->from);
+
+	addr_list_init(&all);
+	TAILQ_FOREACH(rc, &s->cl.rcpts, entry)
+		if (addr_list_add(&all, rc->addr) == -1)
+			fatal("addr_list_add");
+	TAILQ_FOREACH(a, &s->hdr_rcpts, entry)
+		if (addr_list_add(&all, a->spec) == -1)
+			fatal("addr_list_add");
+	expand_aliases(s, &all);
+	addr_list_free(&all);
+	if (s->nrcpt == 0)
+		die(EX_USAGE, "no recipients found");
+	for (i = 0; i < s->nrcpt; i++)
+		if (!addr_valid_envelope(s->rcpts[i]))
+			die(EX_DATAERR, "invalid recipient address %s",
+			    s->rcpts[i]);
+
+	reader_output(s);
+
+	if (s->acc->auth != NULL) {
+		if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp) ==
+		    -1)
+			fatal("socketpair");
+		start_secrets(s, sp[0]);
+		start_network(s, sp[1]);
+	} else
+		start_network(s, -1);
+
+	if ((sock = connect_server(s, err, sizeof(err))) < 0) {
+		/*
+		 * The network process learns only that it may go; the reader
+		 * then finds its pipe closed and reports that.
+		 */
+		ipc_clear(&s->network.ipc);
+		close(s->network.ipc.fd);
+		s->network.ipc.fd = -1;
+		s->n_done = 1;
+		s->n_code = -sock;
+		if ((s->n_errmsg = strdup(err)) == NULL)
+			fatal("strdup");
+	} else {
+		ipc_buf_init(&b);
+		child_send(&s->network, MSG_N_SOCKET, sock, &b);
+	}
+	event_loop(s);
+	return finish(s);
+}
+
+int
+parent_main(int argc, char *argv[])
+{
+	struct send	 s;
+	char		 err[2048];
+	int		 r;
+
+	log_init(argv[0], 0);
+	signal(SIGPIPE, SIG_IGN);
+	memset(&s, 0, sizeof(s));
+	s.body[0] = s.body[1] = -1;
+	s.reader.ipc.fd = s.network.ipc.fd = s.secrets.ipc.fd = -1;
+
+	if ((r = cmdline_parse(&s.cl, argc, argv, err, sizeof(err))) != EX_OK)
+		die(r, "%s", err);
+	switch (s.cl.mode) {
+	case MODE_VERSION:
+		cmdline_version(stdout);
+		return EX_OK;
+	case MODE_HELP:
+		cmdline_help(stdout);
+		return EX_OK;
+	default:
+		break;
+	}
+	proc_init();
+	config_init(&s.cf);
+	if (!s.cl.host &&
+	    (r = config_load(&s.cf, s.cl.file, err, sizeof(err))) != EX_OK) {
+		if (s.cl.pretend || s.cl.debug)
+			print_notes(&s.cf);
+		die(r, "%s", err);
+	}
+	switch (s.cl.mode) {
+	case MODE_SENDMAIL:
+		r = sendmail_mode(&s);
+		break;
+	default:
+		die(EX_USAGE, "unsupported operation mode");
+	}
+	fflush(stdout);
+	return r;
+}

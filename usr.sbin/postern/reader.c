@@ -1,0 +1,178 @@
+/*
+ * The reader process: the only one that parses the message.  It locks
+ * itself down before it reads the first byte of stdin, tells the parent
+ * what the header says, and, once the parent has chosen the account,
+ * streams the message with CRLF line ends into the pipe to the network
+ * process.  Its last word to the parent says whether the message ended
+ * cleanly: only then is the final dot sent.
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sysexits.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "addr.h"
+#include "ipc.h"
+#include "log.h"
+#include "proto.h"
+#include "reader.h"
+#include "rfc5322.h"
+#include "roles.h"
+
+static struct ipc	 parent;
+
+static void
+send_buf(uint32_t type, struct ipc_buf *b)
+{
+	if (ipc_compose_buf(&parent, type, -1, b) == -1 ||
+	    ipc_flush(&parent) == -1)
+		fatal("reader: send");
+}
+
+static void
+send_str(uint32_t type, const char *s)
+{
+	struct ipc_buf	 b;
+
+	ipc_buf_init(&b);
+	ipc_buf_str(&b, s);
+	send_buf(type, &b);
+}
+
+static __dead void
+fail(int code, const char *msg)
+{
+	struct ipc_buf	 b;
+
+	ipc_buf_init(&b);
+	ipc_buf_u32(&b, (uint32_t)code);
+	ipc_buf_str(&b, msg);
+	send_buf(MSG_R_ERROR, &b);
+	exit(0);
+}
+
+static void
+recv_msg(struct ipc_msg *m, uint32_t type)
+{
+	int	 r;
+
+	if ((r = ipc_recv(&parent, m)) == 0)
+		exit(0);	/* the parent gave up: nothing to do */
+	if (r == -1)
+		fatal("reader: receive");
+	if (m->hdr.type != type)
+		fatalx("reader: unexpected message %u", m->hdr.type);
+}
+
+static void
+report_header(struct rfc5322_msg *msg, uint32_t flags)
+{
+	struct addr_list	 rcpts;
+	struct addr		*a;
+	struct ipc_buf		 b;
+	char			*from = NULL;
+	uint32_t		 has = 0;
+	int			 r;
+
+	if (flags & R_EXTRACT_FROM) {
+		if ((r = rfc5322_envelope_from(msg, &from)) != EX_OK)
+			fail(r, msg->errstr);
+		if (from != NULL)
+			send_str(MSG_R_HDR_FROM, from);
+		free(from);
+	}
+	if (flags & R_EXTRACT_RCPT) {
+		addr_list_init(&rcpts);
+		if ((r = rfc5322_recipients(msg, &rcpts)) != EX_OK)
+			fail(r, msg->errstr);
+		TAILQ_FOREACH(a, &rcpts, entry)
+			send_str(MSG_R_HDR_RCPT, a->spec);
+		addr_list_free(&rcpts);
+	}
+	if (msg->has_from)
+		has |= R_HAS_FROM;
+	if (msg->has_date)
+		has |= R_HAS_DATE;
+	if (msg->has_msgid)
+		has |= R_HAS_MSGID;
+	if (msg->has_to)
+		has |= R_HAS_TO;
+	if (msg->has_cc)
+		has |= R_HAS_CC;
+	ipc_buf_init(&b);
+	ipc_buf_u32(&b, has);
+	send_buf(MSG_R_HDR_DONE, &b);
+}
+
+int
+reader_main(void)
+{
+	struct rfc5322_msg	 msg;
+	struct rfc5322_opts	 opts;
+	struct rfc5322_stats	 st;
+	struct ipc_msg		 m;
+	struct ipc_cur		 c;
+	struct ipc_buf		 b;
+	uint32_t		 flags, maxhdr, out, sf, sd, sm;
+	uint64_t		 date, off;
+	char			*from, *name, *host;
+	int			 r;
+
+	log_procname("reader");
+	/* A network process that stops reading must not kill us silently. */
+	signal(SIGPIPE, SIG_IGN);
+	ipc_init(&parent, FD_PARENT);
+	/* Time zone data is a file: load it while files may be opened. */
+	tzset();
+	sandbox_lockdown(ROLE_READER);
+
+	recv_msg(&m, MSG_R_START);
+	ipc_cur_init(&c, &m);
+	if (ipc_cur_u32(&c, &flags) == -1 || ipc_cur_u32(&c, &maxhdr) == -1 ||
+	    ipc_cur_end(&c) == -1)
+		fatalx("reader: bad MSG_R_START");
+
+	rfc5322_init(&msg, STDIN_FILENO);
+	if ((r = rfc5322_read_header(&msg)) != EX_OK)
+		fail(r, msg.errstr);
+	report_header(&msg, flags);
+
+	recv_msg(&m, MSG_R_OUTPUT);
+	ipc_cur_init(&c, &m);
+	if (ipc_cur_u32(&c, &out) == -1 || ipc_cur_u32(&c, &sf) == -1 ||
+	    ipc_cur_u32(&c, &sd) == -1 || ipc_cur_u32(&c, &sm) == -1 ||
+	    ipc_cur_str(&c, &from) == -1 || ipc_cur_str(&c, &name) == -1 ||
+	    ipc_cur_u64(&c, &date) == -1 || ipc_cur_u64(&c, &off) == -1 ||
+	    ipc_cur_str(&c, &host) == -1 || ipc_cur_end(&c) == -1 ||
+	    sf > RFC5322_SET_ON || sd > RFC5322_SET_ON ||
+	    sm > RFC5322_SET_ON || from == NULL)
+		fatalx("reader: bad MSG_R_OUTPUT");
+	memset(&opts, 0, sizeof(opts));
+	opts.remove_bcc = (out & R_OUT_REMOVE_BCC) != 0;
+	opts.undisclosed = (out & R_OUT_UNDISCLOSED) != 0;
+	opts.set_from = sf;
+	opts.set_date = sd;
+	opts.set_msgid = sm;
+	opts.envelope_from = from;
+	opts.full_name = name;
+	opts.date = (time_t)date;
+	opts.gmtoff = (long)(int64_t)off;
+	opts.msgid_host = host;
+
+	if ((r = rfc5322_write(&msg, &opts, FD_BODY, &st)) != EX_OK) {
+		close(FD_BODY);
+		fail(r, msg.errstr);
+	}
+	if (close(FD_BODY) == -1)
+		fail(EX_IOERR, "cannot write the mail to the network process");
+	ipc_buf_init(&b);
+	ipc_buf_u64(&b, st.bytes);
+	ipc_buf_u64(&b, st.mailsize);
+	send_buf(MSG_R_DONE, &b);
+	rfc5322_clear(&msg);
+	return 0;
+}
