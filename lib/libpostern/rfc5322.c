@@ -74,6 +74,7 @@ rfc5322_init(struct rfc5322_msg *m, int fd)
 	memset(m, 0, sizeof(*m));
 	m->fd = fd;
 	m->bufsize = RFC5322_BUFSIZE;
+	m->maxheader = RFC5322_MAXHEADER;
 	TAILQ_INIT(&m->fields);
 }
 
@@ -267,10 +268,10 @@ rfc5322_read_header(struct rfc5322_msg *m)
 				    RFC5322_MAXFIELD);
 				goto out;
 			}
-			if (m->hdrsize + line.len + 3 > RFC5322_MAXHEADER) {
+			if (m->hdrsize + line.len + 3 > m->maxheader) {
 				ex = seterr(m, EX_DATAERR,
-				    "message header longer than %d bytes",
-				    RFC5322_MAXHEADER);
+				    "message header longer than %zu bytes",
+				    m->maxheader);
 				goto out;
 			}
 			if (dbuf_add(&line, &c, 1) == -1) {

@@ -33,6 +33,7 @@ TAILQ_HEAD(rfc5322_fields, rfc5322_field);
 struct rfc5322_msg {
 	int			 fd;		/* the message source */
 	size_t			 bufsize;	/* read size, RFC5322_BUFSIZE */
+	size_t			 maxheader;	/* RFC5322_MAXHEADER */
 	struct rfc5322_fields	 fields;
 	size_t			 nfields;
 	size_t			 hdrsize;

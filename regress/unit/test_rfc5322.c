@@ -556,6 +556,27 @@ test_limits(void)
 }
 
 static void
+test_maxheader(void)
+{
+	struct rfc5322_msg	 m;
+	int			 fd;
+
+	fd = tmpfd("X: 12345678\n\nb\n", 16);
+	rfc5322_init(&m, fd);
+	m.maxheader = 12;
+	ok(rfc5322_read_header(&m) == EX_DATAERR && strcmp(m.errstr,
+	    "message header longer than 12 bytes") == 0,
+	    "caller's header limit: %s", m.errstr);
+	rfc5322_clear(&m);
+	m.maxheader = 13;
+	if (lseek(fd, 0, SEEK_SET) == -1)
+		abort();
+	ok(rfc5322_read_header(&m) == EX_OK, "13 bytes fit in 13");
+	rfc5322_clear(&m);
+	close(fd);
+}
+
+static void
 test_size(void)
 {
 	struct rfc5322_opts	 o;
@@ -789,6 +810,7 @@ main(void)
 	test_line_ends();
 	test_nul();
 	test_limits();
+	test_maxheader();
 	test_size();
 	test_extract();
 	test_pipes();
