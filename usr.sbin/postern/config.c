@@ -1014,6 +1014,13 @@ load_file(struct config *cf, FILE *fp, const char *path, const char *what,
 int
 config_load(struct config *cf, const char *userfile, char *err, size_t errlen)
 {
+	return config_load_paths(cf, CONF_SYSTEM_FILE, userfile, err, errlen);
+}
+
+int
+config_load_paths(struct config *cf, const char *sysfile, const char *userfile,
+    char *err, size_t errlen)
+{
 	struct accountlist	 sys, user;
 	struct account		*a;
 	FILE			*fp;
@@ -1023,16 +1030,16 @@ config_load(struct config *cf, const char *userfile, char *err, size_t errlen)
 	TAILQ_INIT(&sys);
 	TAILQ_INIT(&user);
 
-	if ((fp = fopen(CONF_SYSTEM_FILE, "r")) == NULL)
+	if (sysfile != NULL && (fp = fopen(sysfile, "r")) == NULL)
 		config_note(cf, "ignoring system configuration file %s: %s",
-		    CONF_SYSTEM_FILE, strerror(errno));
-	else {
-		rc = load_file(cf, fp, CONF_SYSTEM_FILE, "system", &sys, 0,
-		    err, errlen);
+		    sysfile, strerror(errno));
+	else if (sysfile != NULL) {
+		rc = load_file(cf, fp, sysfile, "system", &sys, 0, err,
+		    errlen);
 		fclose(fp);
 		if (rc != EX_OK)
 			goto out;
-		cf->sysfile = xstrdup(CONF_SYSTEM_FILE);
+		cf->sysfile = xstrdup(sysfile);
 	}
 
 	path = userfile != NULL ? xstrdup(userfile) : default_user_file();

@@ -221,6 +221,9 @@ int		 config_parse_fp(FILE *, const char *name,
  */
 int		 config_load(struct config *, const char *userfile, char *err,
 		    size_t);
+/* The same with another system file, or none when sysfile is NULL. */
+int		 config_load_paths(struct config *, const char *sysfile,
+		    const char *userfile, char *err, size_t);
 /* Insecure user file containing a password?  EX_OK, EX_CONFIG or EX_IOERR. */
 int		 config_check_secure(int fd, const char *name, char *err,
 		    size_t);
