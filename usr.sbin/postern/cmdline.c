@@ -199,7 +199,8 @@ cmdline_add_recipients(struct rcptlist *list, const char *arg, char *err,
 	if ((bare = malloc(strlen(arg) + 1)) == NULL)
 		fatal("malloc");
 	for (p = arg;; p++) {
-		if (*p == '\0' || (!quoted && depth == 0 && angle == NULL &&
+		if (*p == '\0' || (!quoted && depth == 0 &&
+		    (angle == NULL || angle_end != NULL) &&
 		    (*p == ',' || *p == ';'))) {
 			if (angle != NULL && angle_end == NULL) {
 				seterr(err, errlen, "invalid recipient "
