@@ -50,6 +50,8 @@ struct net {
 	char			*priorities;
 	char			*proxy_host;
 	uint32_t		 proxy_port;
+	uint32_t		 mode;		/* N_MODE_* */
+	char			*etrn;
 	struct pem		 ca, crl, cert, key;
 	char			*from;
 	char			**rcpts;
@@ -125,7 +127,10 @@ read_config(struct net *n)
 			    ipc_cur_str(&c, &n->priorities) == -1 ||
 			    ipc_cur_str(&c, &n->proxy_host) == -1 ||
 			    ipc_cur_u32(&c, &n->proxy_port) == -1 ||
-			    ipc_cur_end(&c) == -1 ||
+			    ipc_cur_u32(&c, &n->mode) == -1 ||
+			    ipc_cur_str(&c, &n->etrn) == -1 ||
+			    ipc_cur_end(&c) == -1 || n->mode > N_MODE_RMQS ||
+			    (n->mode == N_MODE_RMQS && n->etrn == NULL) ||
 			    proto > SMTP_PROTO_LMTP ||
 			    tls > SMTP_TLS_IMPLICIT ||
 			    auth > SMTP_AUTH_MECH || n->domain == NULL ||
@@ -455,6 +460,46 @@ cb_body_commit(void *ctx, struct smtp_result *res)
 	}
 }
 
+/* LMTP: a recipient refused after the data, for the parent to report. */
+static void
+cb_rcpt_status(void *ctx, size_t i, const char *rcpt, int code,
+    const char *text)
+{
+	struct net	*n = ctx;
+	struct ipc_buf	 b;
+
+	if (code >= 200 && code < 300)
+		return;
+	ipc_buf_init(&b);
+	ipc_buf_u32(&b, (uint32_t)i);
+	ipc_buf_u32(&b, (uint32_t)code);
+	ipc_buf_str(&b, text);
+	if (ipc_compose_buf(&n->parent, MSG_N_RCPT_STATUS, -1, &b) == -1 ||
+	    ipc_flush(&n->parent) == -1)
+		fatal("network: send");
+}
+
+static void
+send_info(struct net *n, struct smtp *smtp)
+{
+	struct ipc_buf	 b;
+	char		*text;
+	size_t		 len;
+
+	len = smtp_serverinfo_format(smtp, NULL, 0) + 1;
+	if (len > IPC_MAXDATA - 8)
+		len = IPC_MAXDATA - 8;
+	if ((text = malloc(len)) == NULL)
+		fatal("network: malloc");
+	smtp_serverinfo_format(smtp, text, len);
+	ipc_buf_init(&b);
+	ipc_buf_str(&b, text);
+	if (ipc_compose_buf(&n->parent, MSG_N_INFO, -1, &b) == -1 ||
+	    ipc_flush(&n->parent) == -1)
+		fatal("network: send");
+	free(text);
+}
+
 static void
 send_result(struct net *n, const struct smtp_result *res, uint32_t flags)
 {
@@ -525,7 +570,7 @@ network_main(void)
 	cb.auth_done = cb_auth_done;
 	cb.body_read = cb_body_read;
 	cb.body_commit = cb_body_commit;
-	cb.rcpt_status = NULL;
+	cb.rcpt_status = cb_rcpt_status;
 
 	if (n.proxy_host != NULL && socks5(&n, &res) == -1)
 		goto done;
@@ -533,8 +578,19 @@ network_main(void)
 		goto done;
 	if (n.params.tls != SMTP_TLS_OFF)
 		flags |= NRES_TLS;
-	if (smtp_transaction(smtp, n.from, n.rcpts, n.nrcpt, &res) == 0)
-		flags |= NRES_DATA_SENT;
+	switch (n.mode) {
+	case N_MODE_SEND:
+		if (smtp_transaction(smtp, n.from, n.rcpts, n.nrcpt,
+		    &res) == 0)
+			flags |= NRES_DATA_SENT;
+		break;
+	case N_MODE_SERVERINFO:
+		send_info(&n, smtp);
+		break;
+	case N_MODE_RMQS:
+		smtp_etrn(smtp, n.etrn, &res);
+		break;
+	}
 	smtp_close(smtp, smtp_usable(smtp));
 done:
 	if (n.aborted)

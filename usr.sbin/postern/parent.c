@@ -70,6 +70,14 @@ struct send {
 	uint64_t	 n_mailsize;
 	char		*n_smtpmsg;
 	char		*n_errmsg;
+	char		*n_info;	/* --serverinfo text */
+	struct lmtp_refusal {
+		size_t	 rcpt;
+		int	 code;
+		char	*text;
+	}		*refused;	/* LMTP: recipients refused after data */
+	size_t		 nrefused;
+	struct conn_info ci;
 };
 
 static __dead void
@@ -334,7 +342,7 @@ send_file(struct child *c, uint32_t type, const char *path, const char *what)
 }
 
 static void
-start_network(struct send *s, int peer)
+start_network(struct send *s, int peer, uint32_t mode, const char *etrn)
 {
 	struct account	*a = s->acc;
 	struct ipc_buf	 b;
@@ -350,18 +358,21 @@ start_network(struct send *s, int peer)
 		flags |= N_TLS_CERTCHECK;
 	if (s->cl.debug)
 		flags |= N_DEBUG;
+	if (a->protocol == PROTO_LMTP)
+		flags |= N_LMTP;
 	if (!a->tls)
 		tls = SMTP_TLS_OFF;
 	else
 		tls = a->tls_starttls ? SMTP_TLS_STARTTLS : SMTP_TLS_IMPLICIT;
-	if (a->auth == NULL)
+	if (a->auth == NULL || mode == N_MODE_SERVERINFO)
 		auth = SMTP_AUTH_OFF;
 	else
 		auth = *a->auth == '\0' ? SMTP_AUTH_AUTO : SMTP_AUTH_MECH;
 	fpr[0] = '\0';
 	for (i = 0; i < a->tls_fingerprint_len; i++)
-		snprintf(fpr + 3 * i, sizeof(fpr) - 3 * i, "%s%02X",
-		    i ? ":" : "", a->tls_fingerprint[i]);
+		snprintf(fpr + (i ? 3 * i - 1 : 0), sizeof(fpr) -
+		    (i ? 3 * i - 1 : 0), "%s%02X", i ? ":" : "",
+		    a->tls_fingerprint[i]);
 
 	ipc_buf_init(&b);
 	ipc_buf_u32(&b, a->protocol == PROTO_LMTP ? SMTP_PROTO_LMTP :
@@ -380,6 +391,8 @@ start_network(struct send *s, int peer)
 	ipc_buf_str(&b, a->tls_priorities);
 	ipc_buf_str(&b, a->proxy_host != NULL ? a->host : NULL);
 	ipc_buf_u32(&b, a->proxy_host != NULL ? (uint32_t)a->port : 0);
+	ipc_buf_u32(&b, mode);
+	ipc_buf_str(&b, etrn);
 	child_send(&s->network, MSG_N_CONFIG, -1, &b);
 
 	if (a->tls) {
@@ -397,6 +410,8 @@ start_network(struct send *s, int peer)
 			send_file(&s->network, MSG_N_KEY, a->tls_key_file,
 			    "key");
 	}
+	if (mode != N_MODE_SEND)
+		return;
 	ipc_buf_init(&b);
 	ipc_buf_str(&b, s->from);
 	child_send(&s->network, MSG_N_FROM, -1, &b);
@@ -407,19 +422,39 @@ start_network(struct send *s, int peer)
 	}
 }
 
-static int
-connect_server(struct send *s, char *err, size_t errsz)
+/*
+ * Connect and give the socket to the network process.  When that fails,
+ * the network process learns only that it may go, and a reader finds its
+ * pipe closed and says so.
+ */
+static void
+hand_socket(struct send *s)
 {
-	struct account		*a = s->acc;
-	struct conn_info	 ci;
+	struct account	*a = s->acc;
+	struct ipc_buf	 b;
+	char		 err[1024];
+	int		 sock;
 
 	if (a->socket != NULL)
-		return connect_unix(a->socket, a->timeout, err, errsz);
-	if (a->proxy_host != NULL)
-		return connect_tcp(a->proxy_host, a->proxy_port, a->source_ip,
-		    a->timeout, &ci, err, errsz);
-	return connect_tcp(a->host, a->port, a->source_ip, a->timeout, &ci,
-	    err, errsz);
+		sock = connect_unix(a->socket, a->timeout, err, sizeof(err));
+	else if (a->proxy_host != NULL)
+		sock = connect_tcp(a->proxy_host, a->proxy_port, a->source_ip,
+		    a->timeout, &s->ci, err, sizeof(err));
+	else
+		sock = connect_tcp(a->host, a->port, a->source_ip, a->timeout,
+		    &s->ci, err, sizeof(err));
+	if (sock < 0) {
+		ipc_clear(&s->network.ipc);
+		close(s->network.ipc.fd);
+		s->network.ipc.fd = -1;
+		s->n_done = 1;
+		s->n_code = -sock;
+		if ((s->n_errmsg = strdup(err)) == NULL)
+			fatal("strdup");
+		return;
+	}
+	ipc_buf_init(&b);
+	child_send(&s->network, MSG_N_SOCKET, sock, &b);
 }
 
 static void
@@ -462,10 +497,35 @@ reader_final(struct send *s, struct ipc_msg *m)
 static void
 network_final(struct send *s, struct ipc_msg *m)
 {
-	struct ipc_cur	 c;
-	uint32_t	 code, status;
+	struct lmtp_refusal	*r;
+	struct ipc_cur		 c;
+	uint32_t		 code, status, idx;
+	char			*text;
 
 	ipc_cur_init(&c, m);
+	if (m->hdr.type == MSG_N_RCPT_STATUS) {
+		if (m->fd != -1 || ipc_cur_u32(&c, &idx) == -1 ||
+		    ipc_cur_u32(&c, &code) == -1 ||
+		    ipc_cur_str(&c, &text) == -1 || text == NULL ||
+		    ipc_cur_end(&c) == -1 || idx >= s->nrcpt || code > 999 ||
+		    s->nrefused >= s->nrcpt)
+			fatalx("bad MSG_N_RCPT_STATUS");
+		if ((r = reallocarray(s->refused, s->nrefused + 1,
+		    sizeof(*r))) == NULL)
+			fatal("reallocarray");
+		s->refused = r;
+		s->refused[s->nrefused].rcpt = idx;
+		s->refused[s->nrefused].code = (int)code;
+		s->refused[s->nrefused++].text = text;
+		return;
+	}
+	if (m->hdr.type == MSG_N_INFO) {
+		if (m->fd != -1 || s->n_info != NULL ||
+		    ipc_cur_str(&c, &s->n_info) == -1 || s->n_info == NULL ||
+		    ipc_cur_end(&c) == -1)
+			fatalx("bad MSG_N_INFO");
+		return;
+	}
 	if (m->hdr.type != MSG_N_RESULT || m->fd != -1 ||
 	    ipc_cur_u32(&c, &code) == -1 || ipc_cur_u32(&c, &status) == -1 ||
 	    ipc_cur_u32(&c, &s->n_flags) == -1 ||
@@ -489,7 +549,7 @@ event_loop(struct send *s)
 {
 	struct pollfd	 pfd[2];
 	struct ipc_msg	 m;
-	int		 r, ravail, navail;
+	int		 r = 0, ravail, navail;
 
 	while (!s->r_done || !s->n_done) {
 		ravail = !s->r_done && s->reader.ipc.fd != -1;
@@ -526,11 +586,12 @@ event_loop(struct send *s)
 		if (navail && (pfd[1].revents & (POLLIN | POLLHUP | POLLERR))) {
 			if (ipc_read(&s->network.ipc) == -1)
 				fatal("network channel");
-			if ((r = ipc_get(&s->network.ipc, &m)) == 1)
+			while (!s->n_done &&
+			    (r = ipc_get(&s->network.ipc, &m)) == 1)
 				network_final(s, &m);
-			else if (r == -1)
+			if (r == -1)
 				fatalx("bad message from the network process");
-			else if (s->network.ipc.eof) {
+			else if (s->network.ipc.eof && !s->n_done) {
 				s->n_done = 1;
 				s->n_code = EX_SOFTWARE;
 				if ((s->n_errmsg = strdup("the network process "
@@ -545,7 +606,27 @@ static void
 print_failure(struct send *s, int code, const char *errmsg)
 {
 	char	*p, *line, *copy;
+	size_t	 i;
 
+	if (s->nrefused > 0) {
+		for (i = 0; i < s->nrefused; i++) {
+			log_warnx("the server refuses to send the mail to %s",
+			    s->rcpts[s->refused[i].rcpt]);
+			if ((copy = strdup(s->refused[i].text)) == NULL)
+				fatal("strdup");
+			for (p = copy; (line = strsep(&p, "\n")) != NULL; )
+				log_warnx("LMTP server message: %d %s",
+				    s->refused[i].code, line);
+			free(copy);
+		}
+		if (s->acc->conffile != NULL && s->acc->origin == ORIGIN_FILE)
+			log_warnx("could not send mail to all recipients "
+			    "(account %s from %s)", s->acc->id,
+			    s->acc->conffile);
+		else
+			log_warnx("could not send mail to all recipients");
+		return;
+	}
 	if (errmsg != NULL && *errmsg != '\0')
 		log_warnx("%s", errmsg);
 	if (s->n_status != 0 && s->n_smtpmsg != NULL && code != EX_OK) {
@@ -569,48 +650,61 @@ print_failure(struct send *s, int code, const char *errmsg)
  * otherwise, and makes the whole send a software error naming its role.
  */
 static int
-finish(struct send *s)
+outcome(struct send *s, const char **errmsg)
 {
 	struct child	*c[3] = { &s->reader, &s->network, &s->secrets };
-	struct maillog	 l;
-	char		 msg[3][512];
-	const char	*errmsg = NULL;
+	static char	 msg[3][512];
 	int		 code = -1, i;
 
+	*errmsg = NULL;
 	for (i = 0; i < 3; i++)
 		if (proc_wait(c[i], msg[i], sizeof(msg[i])) != 0 &&
 		    code == -1) {
 			code = EX_SOFTWARE;
-			errmsg = msg[i];
+			*errmsg = msg[i];
 		}
 	if (code != -1)
-		;
-	else if (!s->r_done || !s->n_done) {
-		code = EX_SOFTWARE;
-		errmsg = !s->r_done ? "the reader process went away" :
+		return code;
+	if (!s->r_done || !s->n_done) {
+		*errmsg = !s->r_done ? "the reader process went away" :
 		    "the network process went away";
-	} else if (s->r_code != EX_OK && (s->n_flags & NRES_ABORTED)) {
-		code = s->r_code;
-		errmsg = s->r_msg;
-	} else if (s->n_code != EX_OK) {
-		code = s->n_code;
-		errmsg = s->n_errmsg;
-	} else if (s->r_code != EX_OK) {
-		code = s->r_code;
-		errmsg = s->r_msg;
-	} else if (!(s->n_flags & NRES_DATA_SENT)) {
+		return EX_SOFTWARE;
+	}
+	if (s->r_code != EX_OK && (s->n_flags & NRES_ABORTED)) {
+		*errmsg = s->r_msg;
+		return s->r_code;
+	}
+	if (s->n_code != EX_OK) {
+		*errmsg = s->n_errmsg;
+		return s->n_code;
+	}
+	if (s->r_code != EX_OK) {
+		*errmsg = s->r_msg;
+		return s->r_code;
+	}
+	return EX_OK;
+}
+
+static int
+finish(struct send *s)
+{
+	struct maillog	 l;
+	const char	*errmsg;
+	int		 code;
+
+	code = outcome(s, &errmsg);
+	if (code == EX_OK && !(s->n_flags & NRES_DATA_SENT)) {
 		code = EX_SOFTWARE;
 		errmsg = "the mail was not sent";
-	} else
-		code = EX_OK;
-
+	}
 	memset(&l, 0, sizeof(l));
 	l.from = s->from;
 	l.rcpts = s->rcpts;
 	l.nrcpt = s->nrcpt;
 	l.exitcode = code;
 	l.mailsize = s->n_mailsize;
-	l.smtpstatus = s->n_status;
+	/* LMTP: the per-recipient replies went to stderr, not the log. */
+	l.smtpstatus = s->nrefused > 0 ? 0 : s->n_status;
 	l.smtpmsg = s->n_smtpmsg;
 	l.errmsg = code == EX_OK ? NULL : errmsg;
 	if (code != EX_OK)
@@ -653,9 +747,8 @@ sendmail_mode(struct send *s)
 	struct addr_list all;
 	struct rcpt	*rc;
 	struct addr	*a;
-	struct ipc_buf	 b;
 	char		 err[2048];
-	int		 r, sp[2], sock, fin;
+	int		 r, sp[2], fin;
 	size_t		 i;
 	int		 need_reader = !s->cl.pretend || s->cl.read_envelope_from;
 
@@ -666,9 +759,10 @@ sendmail_mode(struct send *s)
 	sel.account = s->cl.account;
 	sel.cmdline_host = s->cl.host;
 	sel.envelope_from = s->cl.from;
+	/* msmtp 1.8.23 reports a missing From as a configuration error. */
+	if (s->cl.read_envelope_from && s->hdr_from == NULL)
+		die(EX_CONFIG, "envelope-from address is missing");
 	if (s->cl.read_envelope_from) {
-		if (s->hdr_from == NULL)
-			die(EX_USAGE, "no envelope from address found");
 		sel.envelope_from = s->hdr_from;
 		if (s->cl.pretend || s->cl.debug)
 			printf("envelope from address extracted from mail: "
@@ -710,7 +804,7 @@ sendmail_mode(struct send *s)
 	if (s->nrcpt == 0)
 		die(EX_USAGE, "no recipients found");
 	for (i = 0; i < s->nrcpt; i++)
-		if (!addr_valid_envelope(s->rcpts[i]))
+		if (*s->rcpts[i] == '\0' || !addr_valid_envelope(s->rcpts[i]))
 			die(EX_DATAERR, "invalid recipient address %s",
 			    s->rcpts[i]);
 
@@ -721,28 +815,79 @@ sendmail_mode(struct send *s)
 		    -1)
 			fatal("socketpair");
 		start_secrets(s, sp[0]);
-		start_network(s, sp[1]);
+		start_network(s, sp[1], N_MODE_SEND, NULL);
 	} else
-		start_network(s, -1);
+		start_network(s, -1, N_MODE_SEND, NULL);
 
-	if ((sock = connect_server(s, err, sizeof(err))) < 0) {
-		/*
-		 * The network process learns only that it may go; the reader
-		 * then finds its pipe closed and reports that.
-		 */
-		ipc_clear(&s->network.ipc);
-		close(s->network.ipc.fd);
-		s->network.ipc.fd = -1;
-		s->n_done = 1;
-		s->n_code = -sock;
-		if ((s->n_errmsg = strdup(err)) == NULL)
-			fatal("strdup");
-	} else {
-		ipc_buf_init(&b);
-		child_send(&s->network, MSG_N_SOCKET, sock, &b);
-	}
+	hand_socket(s);
 	event_loop(s);
 	return finish(s);
+}
+
+/* --serverinfo and --rmqs: one session, no message, no log line. */
+static int
+query_mode(struct send *s, uint32_t mode)
+{
+	struct selector	 sel;
+	const char	*errmsg;
+	char		 err[2048];
+	int		 r, sp[2];
+
+	memset(&sel, 0, sizeof(sel));
+	sel.account = s->cl.account;
+	sel.cmdline_host = s->cl.host;
+	sel.envelope_from = s->cl.from;
+	sel.override = s->cl.override;
+	r = config_select(&s->cf, &sel, &s->acc, err, sizeof(err));
+	if (s->cl.pretend || s->cl.debug)
+		print_notes(&s->cf);
+	if (r != EX_OK)
+		die(r, "%s", err);
+	if ((r = account_finalize(s->acc, s->cl.pretend ? FIN_PRETEND : 0,
+	    err, sizeof(err))) != EX_OK)
+		die(r, "%s", err);
+	if (s->cl.pretend || s->cl.debug)
+		account_print(stdout, s->acc, 0,
+		    mode == N_MODE_RMQS ? s->cl.rmqs : NULL);
+	if (s->cl.pretend)
+		return EX_OK;
+	fflush(stdout);
+
+	s->r_done = 1;
+	s->r_code = EX_OK;
+	if (mode == N_MODE_RMQS && s->acc->auth != NULL) {
+		if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp) ==
+		    -1)
+			fatal("socketpair");
+		start_secrets(s, sp[0]);
+		start_network(s, sp[1], mode, s->cl.rmqs);
+	} else
+		start_network(s, -1, mode, s->cl.rmqs);
+	hand_socket(s);
+	event_loop(s);
+	if ((r = outcome(s, &errmsg)) != EX_OK) {
+		if (errmsg != NULL && *errmsg != '\0')
+			log_warnx("%s", errmsg);
+		if (s->n_status != 0 && s->n_smtpmsg != NULL)
+			log_warnx("server message: %s", s->n_smtpmsg);
+		return r;
+	}
+	if (mode == N_MODE_SERVERINFO && s->n_info != NULL) {
+		printf("%s server at ", s->acc->protocol == PROTO_LMTP ?
+		    "LMTP" : "SMTP");
+		if (s->acc->socket != NULL)
+			printf("%s", s->acc->socket);
+		else {
+			printf("%s", s->acc->host);
+			if (s->acc->proxy_host == NULL && s->ci.canon[0] != '\0')
+				printf(" (%s [%s])", s->ci.canon, s->ci.addr);
+			else if (s->acc->proxy_host == NULL)
+				printf(" ([%s])", s->ci.addr);
+			printf(", port %d", s->acc->port);
+		}
+		printf(":\n%s", s->n_info);
+	}
+	return EX_OK;
 }
 
 int
@@ -781,6 +926,12 @@ parent_main(int argc, char *argv[])
 	switch (s.cl.mode) {
 	case MODE_SENDMAIL:
 		r = sendmail_mode(&s);
+		break;
+	case MODE_SERVERINFO:
+		r = query_mode(&s, N_MODE_SERVERINFO);
+		break;
+	case MODE_RMQS:
+		r = query_mode(&s, N_MODE_RMQS);
 		break;
 	default:
 		die(EX_USAGE, "unsupported operation mode");

@@ -53,7 +53,8 @@ enum msg_type {
 				   str dsn_return, str auth method,
 				   str tls_fingerprint, str tls_priorities,
 				   str proxy target host (NULL: no proxy),
-				   u32 proxy target port */
+				   u32 proxy target port, u32 mode (N_MODE_*),
+				   str ETRN argument */
 	MSG_N_CA,		/* bytes: a chunk of the CA bundle */
 	MSG_N_CRL,		/* bytes: a chunk of the CRL file */
 	MSG_N_CERT,		/* bytes: a chunk of the client certificate */
@@ -64,6 +65,9 @@ enum msg_type {
 	MSG_N_BODY_OK,		/* empty: R ended the message cleanly */
 	MSG_N_BODY_ABORT,	/* empty: R failed, never send the final dot */
 	/* N -> P */
+	MSG_N_RCPT_STATUS,	/* LMTP, a refused recipient: u32 index,
+				   u32 reply code, str reply */
+	MSG_N_INFO,		/* str --serverinfo text */
 	MSG_N_RESULT,		/* u32 sysexits code, u32 smtp status,
 				   u32 flags (NRES_*), u64 mailsize,
 				   str smtp message, str error message */
@@ -105,6 +109,9 @@ enum msg_type {
 #define N_LMTP			0x04
 
 /* The tls and auth modes are enum smtp_tls_mode and smtp_auth_mode. */
+#define N_MODE_SEND		0
+#define N_MODE_SERVERINFO	1
+#define N_MODE_RMQS		2
 
 /* MSG_N_RESULT */
 #define NRES_TLS		0x01	/* TLS was in use */

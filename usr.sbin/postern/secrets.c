@@ -21,6 +21,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <openssl/hmac.h>
+
 #include "base64.h"
 #include "ipc.h"
 #include "log.h"
@@ -199,7 +201,7 @@ read_config(struct ipc *parent, struct secrets *s)
 }
 
 /* Mechanisms tried, in order, when the configuration says only "auth on". */
-static const char *auto_tls[] = { "PLAIN", "LOGIN", NULL };
+static const char *auto_tls[] = { "PLAIN", "CRAM-MD5", "LOGIN", NULL };
 
 static int
 offered(const char *list, const char *mech)
@@ -217,7 +219,8 @@ static int
 supported(const char *mech)
 {
 	return strcasecmp(mech, "PLAIN") == 0 ||
-	    strcasecmp(mech, "LOGIN") == 0;
+	    strcasecmp(mech, "LOGIN") == 0 ||
+	    strcasecmp(mech, "CRAM-MD5") == 0;
 }
 
 static char *
@@ -327,6 +330,36 @@ out:
 	free(mechs);
 }
 
+/*
+ * CRAM-MD5 (RFC 2195): the user name and the HMAC-MD5 of the challenge,
+ * keyed with the password.  The password itself never leaves this process.
+ */
+static char *
+cram_md5(struct secrets *s, const char *chal)
+{
+	unsigned char	 raw[1024], mac[EVP_MAX_MD_SIZE];
+	unsigned int	 maclen = 0;
+	char		*out, *resp;
+	size_t		 ul = strlen(s->user), i;
+	ssize_t		 n;
+
+	if ((n = base64_decode(raw, sizeof(raw), chal, strlen(chal))) < 0)
+		return NULL;
+	if (HMAC(EVP_md5(), s->password, (int)strlen(s->password), raw,
+	    (size_t)n, mac, &maclen) == NULL)
+		return NULL;
+	if ((out = malloc(ul + 1 + 2 * maclen + 1)) == NULL)
+		fatal("malloc");
+	memcpy(out, s->user, ul);
+	out[ul] = ' ';
+	for (i = 0; i < maclen; i++)
+		snprintf(out + ul + 1 + 2 * i, 3, "%02x", mac[i]);
+	explicit_bzero(mac, sizeof(mac));
+	resp = b64(out, ul + 1 + 2 * maclen);
+	freezero(out, ul + 1 + 2 * maclen + 1);
+	return resp;
+}
+
 static void
 auth_challenge(struct secrets *s, struct ipc_msg *m)
 {
@@ -338,6 +371,18 @@ auth_challenge(struct secrets *s, struct ipc_msg *m)
 	if (ipc_cur_str(&c, &chal) == -1 || chal == NULL ||
 	    ipc_cur_end(&c) == -1)
 		fatalx("secrets: bad AUTH_CHALLENGE");
+	if (strcmp(s->mech, "CRAM-MD5") == 0 && s->step++ == 0) {
+		resp = cram_md5(s, chal);
+		free(chal);
+		if (resp == NULL) {
+			send_fail(EX_PROTOCOL, "authentication failed "
+			    "(method %s)", s->mech);
+			return;
+		}
+		send_str2(MSG_AUTH_RESPONSE, resp, NULL);
+		freezero(resp, strlen(resp));
+		return;
+	}
 	free(chal);
 	/* LOGIN: the user name, then the password; nothing more. */
 	if (strcmp(s->mech, "LOGIN") != 0 || s->step > 1) {
@@ -387,6 +432,15 @@ secrets_main(void)
 	ipc_init(&parent, FD_PARENT);
 	ipc_init(&peer, FD_PEER);
 	read_config(&parent, &s);
+	/*
+	 * libcrypto reads its configuration and loads its providers on
+	 * first use: make that happen while files may still be opened.
+	 */
+	if (OPENSSL_init_crypto(OPENSSL_INIT_LOAD_CONFIG, NULL) != 1 ||
+	    EVP_get_digestbyname("MD5") == NULL ||
+	    HMAC(EVP_md5(), "k", 1, (const unsigned char *)"d", 1, NULL,
+	    NULL) == NULL)
+		fatalx("secrets: cannot initialise libcrypto");
 	sandbox_lockdown(ROLE_SECRETS);
 	if (ipc_send(&parent, MSG_S_READY, -1, NULL, 0) == -1)
 		fatal("secrets: send");
