@@ -194,6 +194,9 @@ test_grammar(void)
 	PARSE_ERR("account a : b\n", "rc: line 1: account b not (yet) defined");
 	PARSE_ERR("account a:b\n", "rc: line 1: account b not (yet) defined");
 	PARSE_ERR("account\n", "rc: line 1: missing account name");
+	PARSE_ERR("account a:\n", "rc: line 1: missing account name");
+	PARSE_ERR("account b\naccount a : b, ,b\n",
+	    "rc: line 2: missing account name");
 	PARSE_ERR("account a,b\n", "rc: line 1: an account name must not "
 	    "contain colons or commas");
 	PARSE_ERR("account a\nauth none\n",

@@ -827,6 +827,12 @@ start_account(struct parser *p, char *arg)
 		if ((rest = strchr(rest, ',')) != NULL)
 			*rest++ = '\0';
 		tok = trim(tok);
+		if (*tok == '\0') {
+			seterr(p->err, p->errlen, "%s: line %d: missing "
+			    "account name", p->name, p->lineno);
+			account_free(a);
+			return EX_CONFIG;
+		}
 		if ((parent = list_find(p->list, tok)) == NULL) {
 			seterr(p->err, p->errlen, "%s: line %d: account %s "
 			    "not (yet) defined", p->name, p->lineno, tok);
