@@ -627,8 +627,13 @@ class Connection:
 
         if rule is not None:
             self.terminal(rule)
-            if rule.lines is not None and rule.code >= 300:
-                return self.respond(rule, rule.lines)
+            if rule.lines is not None:
+                # The scripted reply replaces the whole exchange.
+                self.send(self.format(rule.lines))
+                if 200 <= rule.code < 300:
+                    attempt["ok"] = True
+                    self.authed = True
+                return
         ok = False
         if mech == "PLAIN":
             resp = initial if initial is not None else challenge(b"")
@@ -687,12 +692,6 @@ class Connection:
 
     # -- transaction -------------------------------------------------------
 
-    def params(self, text):
-        out = []
-        for p in text.split():
-            out.append(p)
-        return out
-
     def bad_param(self, params, allowed):
         if not self.script.strict_params:
             return None
@@ -713,7 +712,7 @@ class Connection:
             return self.respond(rule, [b"503 5.5.1 nested MAIL command"])
         if self.script.require_auth and not self.authed:
             return self.respond(rule, [b"530 5.7.0 authentication required"])
-        params = self.params(m.group(2))
+        params = m.group(2).split()
         bad = self.bad_param(params, {"SIZE": "SIZE", "BODY": "8BITMIME",
                                       "RET": "DSN", "ENVID": "DSN",
                                       "SMTPUTF8": "SMTPUTF8", "AUTH": "AUTH"})
@@ -734,7 +733,7 @@ class Connection:
             return self.respond(rule, [b"501 5.5.4 syntax: RCPT TO:<address>"])
         if self.txn is None:
             return self.respond(rule, [b"503 5.5.1 need MAIL first"])
-        params = self.params(m.group(2))
+        params = m.group(2).split()
         entry = {"address": m.group(1), "params": params, "accepted": False,
                  "reply": None}
         self.txn["rcpts"].append(entry)
@@ -852,10 +851,11 @@ class ScriptedServer:
     def start(self):
         if self.script.closed:
             return self
-        if self.script.implicit_tls or self.script.caps or self.script.starttls_hidden:
-            if self.pki and (self.script.implicit_tls or self.script.starttls_hidden or
-                             any(c.upper() == "STARTTLS" for c in self.script.caps)):
-                self.tls_context()
+        # Load the certificate now so that a broken PKI fails the case
+        # here rather than as a mysterious handshake failure.
+        if self.script.implicit_tls or self.script.starttls_hidden or \
+                any(c.upper() == "STARTTLS" for c in self.script.caps):
+            self.tls_context()
         self.sock.listen(16)
         self.acceptor = threading.Thread(target=self._accept, daemon=True)
         self.acceptor.start()
