@@ -4,7 +4,9 @@
  *
  * cmdline_parse() only parses: it reads no file and prints nothing.  It
  * returns a sysexits(3) code (EX_OK, or EX_USAGE with msmtp's message,
- * without the program name, in err).  Then the caller:
+ * without the program name, in err); cmdline_free() releases what it
+ * allocated, whatever it returned.  An ambiguous abbreviation of a long
+ * option is reported as unrecognized.  Then the caller:
  *  - MODE_VERSION, MODE_HELP: cmdline_version() / cmdline_help() on stdout,
  *    exit 0 without reading a configuration;
  *  - otherwise builds a struct selector from the result (see config.h):

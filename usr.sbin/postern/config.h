@@ -16,6 +16,14 @@
  * none prints or exits.  The notes of cf (the "loaded ..." and "falling back
  * ..." lines of msmtp) are collected whether the call failed or not, and
  * are printed on stdout before the message with --pretend or --debug.
+ *
+ * Where postern knowingly differs from msmtp 1.8.23, it follows later msmtp
+ * releases or closes a hole: "user+tag@dom" also matches a wildcard from
+ * (msmtp bug #132, fixed in 1.8.25); from_full_name and the SCRAM -PLUS
+ * methods are accepted (msmtp >= 1.8.24); an empty allow_from_override is
+ * "on" like every other switch; the permission rule is checked with fstat()
+ * on the file that was read, not stat() on its name; an eval line may
+ * produce another eval only 16 levels deep.
  */
 #ifndef POSTERN_CONFIG_H
 #define POSTERN_CONFIG_H
