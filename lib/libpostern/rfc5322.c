@@ -251,12 +251,18 @@ rfc5322_read_header(struct rfc5322_msg *m)
 				    "message contains a NUL byte");
 				goto out;
 			}
-			if (c == '\n' && m->skip_lf) {
-				m->skip_lf = 0;
+			/*
+			 * In the header only LF ends a line, with or without
+			 * a CR before it.  A bare CR is dropped, as msmtp
+			 * does: were it a line end, "Subject: x<CR>Bcc: y"
+			 * would become a header the sender never wrote.
+			 */
+			if (c == '\r') {
+				m->skip_lf = 1;
 				continue;
 			}
-			m->skip_lf = c == '\r';
-			if (c == '\r' || c == '\n') {
+			m->skip_lf = 0;
+			if (c == '\n') {
 				if ((ex = line_end(m, &line, &field, &done)) !=
 				    EX_OK)
 					goto out;

@@ -126,6 +126,18 @@ same(const struct result *r, const char *want)
 	return 1;
 }
 
+/* Byte count and mailsize (CRLF counted as one) match what was written. */
+static int
+stats_agree(const struct result *r)
+{
+	size_t	 i, eols = 0;
+
+	for (i = 0; i < r->outlen; i++)
+		if (r->out[i] == '\n')
+			eols++;
+	return r->st.bytes == r->outlen && r->st.mailsize == r->outlen - eols;
+}
+
 static void
 check(const char *in, const char *want, const char *what)
 {
@@ -204,7 +216,9 @@ test_bcc(void)
 	check("Bcc: a@x\r\n b@x\r\nX: y\r\n\r\nb\r\n",
 	    ADDED "X: y\r\n\r\nb\r\n", "CRLF folded Bcc removed");
 	check("Bcc: a@x\r b@x\rX: y\r\rb\r",
-	    ADDED "X: y\r\n\r\nb\r\n", "CR folded Bcc removed");
+	    ADDED, "CR-only lines are one Bcc line, removed whole");
+	check("Bcc: a@x\r b@x\nX: y\n\nb\r",
+	    ADDED "X: y\r\n\r\nb\r\n", "Bcc with a bare CR removed to its LF");
 	check("Bcc: a@x\nX: y",
 	    ADDED "X: y\r\n", "Bcc removed from a header without body");
 	check("X: y\nBcc: a@x",
@@ -417,10 +431,10 @@ test_line_ends(void)
 	static const char	 in[] =
 	    "A: 1\r\nB: 2\rC: 3\n D\r\n\r\nx\ry\r\nz\n\r\r\n\n\rend\r";
 	static const char	 want[] =
-	    "A: 1\r\nB: 2\r\nC: 3\r\n D\r\n\r\n"
+	    "A: 1\r\nB: 2C: 3\r\n D\r\n\r\n"
 	    "x\r\ny\r\nz\r\n\r\n\r\n\r\n\r\nend\r\n";
 	static const char	 in2[] = "S: 1\r\r\n\nb\r\n";
-	static const char	 want2[] = "S: 1\r\n\r\n\r\nb\r\n";
+	static const char	 want2[] = "S: 1\r\n\r\nb\r\n";
 	struct rfc5322_opts	 o;
 	struct result		 r;
 	size_t			 sizes[] = { 1, 2, 3, 4, 5, 7, 11, 64 };
@@ -431,23 +445,27 @@ test_line_ends(void)
 	o.set_from = o.set_date = o.set_msgid = RFC5322_SET_OFF;
 	for (i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
 		run(&r, in, sizeof(in) - 1, sizes[i], &o);
-		if (!same(&r, want))
+		if (!same(&r, want) || !stats_agree(&r))
 			good = 0;
 		free(r.out);
 		run(&r, in2, sizeof(in2) - 1, sizes[i], &o);
-		if (!same(&r, want2))
+		if (!same(&r, want2) || !stats_agree(&r))
 			good2 = 0;
 		free(r.out);
 	}
-	ok(good, "LF, CR, CRLF all become CRLF for every read size");
-	ok(good2, "CR CRLF is two line ends: the header ends there");
+	ok(good, "header: bare CR dropped; body: LF, CR, CRLF become CRLF; "
+	    "every read size");
+	ok(good2, "CR CR LF in the header is one line end");
 
 	check("S: x\r", ADDED "S: x\r\n", "header ending in CR");
-	check("S: x\r\n\r", ADDED "S: x\r\n\r\n", "blank line by CR at EOF");
+	check("S: x\r\n\r", ADDED "S: x\r\n",
+	    "CR at EOF after the last field is no blank line");
 	check("S: x\n\r\nb", ADDED "S: x\r\n\r\nb\r\n",
 	    "LF then CRLF ends the header");
-	check("S: x\r\n\rb\r", ADDED "S: x\r\n\r\nb\r\n",
-	    "CR blank line, CR at the very end");
+	check("S: x\r\n\rb\r", ADDED "S: x\r\nb\r\n",
+	    "CR-only line does not end the header");
+	check("S: x\n\r\r\nb\r", ADDED "S: x\r\n\r\nb\r\n",
+	    "CR CR LF blank line ends the header, CR at the very end");
 	check("S: x\n\n\r\n\r\n", ADDED "S: x\r\n\r\n\r\n\r\n",
 	    "empty body lines kept");
 }
@@ -598,8 +616,15 @@ test_size(void)
 	free(r.out);
 	in = "a\rb\rc";
 	run(&r, in, strlen(in), 1, &o);
-	ok(r.st.bytes == r.outlen && r.st.mailsize == r.outlen - 6,
-	    "bytes and mailsize agree with the output");
+	ok(same(&r, ADDED "abc\r\n") && r.st.bytes == r.outlen &&
+	    r.st.mailsize == r.outlen - 4,
+	    "bytes and mailsize agree with the output, header CR dropped");
+	free(r.out);
+	in = "S: a\rb\n\nc\rd\r\ne\n\rf";
+	run(&r, in, strlen(in), 1, &o);
+	ok(same(&r, ADDED "S: ab\r\n\r\nc\r\nd\r\ne\r\n\r\nf\r\n") &&
+	    r.st.bytes == r.outlen && r.st.mailsize == r.outlen - 10,
+	    "bytes and mailsize with CR in header and body");
 	free(r.out);
 }
 
@@ -716,6 +741,169 @@ test_extract(void)
 	rfc5322_clear(&m);
 }
 
+struct crcase {
+	int	 rex;
+	int	 wex;
+	int	 nobcc;		/* rfc5322_find(m, "Bcc") is NULL */
+	int	 subject;	/* Subject holds the CR-joined text */
+	char	 rcpt[256];
+	char	*out;
+	size_t	 outlen;
+	int	 stats;
+};
+
+/* Read the header with the given read size, look at it, then write it. */
+static void
+run_cr(struct crcase *c, const char *in, size_t bufsize)
+{
+	struct rfc5322_opts	 o;
+	struct rfc5322_msg	 m;
+	struct rfc5322_field	*f;
+	struct addr_list	 l;
+	struct addr		*a;
+	struct result		 r;
+	int			 ifd, ofd;
+
+	memset(c, 0, sizeof(*c));
+	memset(&r, 0, sizeof(r));
+	defopts(&o);
+	ifd = tmpfd(in, strlen(in));
+	ofd = tmpfd(NULL, 0);
+	rfc5322_init(&m, ifd);
+	m.bufsize = bufsize;
+	if ((c->rex = rfc5322_read_header(&m)) == EX_OK) {
+		c->nobcc = rfc5322_find(&m, "Bcc") == NULL;
+		f = rfc5322_find(&m, "Subject");
+		c->subject = f != NULL &&
+		    strcmp(f->value, " helloBcc: secret@example.net") == 0;
+		addr_list_init(&l);
+		if (rfc5322_recipients(&m, &l) != EX_OK)
+			strlcpy(c->rcpt, "error", sizeof(c->rcpt));
+		TAILQ_FOREACH(a, &l, entry) {
+			if (c->rcpt[0] != '\0')
+				strlcat(c->rcpt, "|", sizeof(c->rcpt));
+			strlcat(c->rcpt, a->spec, sizeof(c->rcpt));
+		}
+		addr_list_free(&l);
+		c->wex = rfc5322_write(&m, &o, ofd, &r.st);
+	}
+	r.out = slurp(ofd, &r.outlen);
+	c->stats = stats_agree(&r);
+	c->out = r.out;
+	c->outlen = r.outlen;
+	rfc5322_clear(&m);
+	close(ifd);
+	close(ofd);
+}
+
+static int
+cr_same(const struct crcase *c, const char *want)
+{
+	struct result	 r;
+
+	memset(&r, 0, sizeof(r));
+	r.rex = c->rex;
+	r.wex = c->wex;
+	r.out = c->out;
+	r.outlen = c->outlen;
+	return same(&r, want);
+}
+
+/*
+ * A bare CR in the header is dropped, never a line end: with -t,
+ * "Subject: hello<CR>Bcc: secret" must not add a hidden recipient.
+ */
+static void
+test_header_cr(void)
+{
+	static const char	 in[] = "To: a@x\nSubject: hello\r"
+	    "Bcc: secret@example.net\n\nbody\rnext\r\n";
+	static const char	 want[] = ADDED "To: a@x\r\n"
+	    "Subject: helloBcc: secret@example.net\r\n\r\nbody\r\nnext\r\n";
+	static const char	 in2[] = "Subject: hello\r"
+	    "Bcc: secret@example.net\n\n";
+	static const char	 want2[] = ADDED
+	    "Subject: helloBcc: secret@example.net\r\n\r\n";
+	struct crcase		 c;
+	size_t			 i;
+	int			 good = 1, good2 = 1;
+
+	run_cr(&c, in, RFC5322_BUFSIZE);
+	ok(c.rex == EX_OK && c.nobcc, "CR then Bcc: no Bcc field");
+	ok(c.rex == EX_OK && c.subject,
+	    "CR then Bcc: the Bcc text stays in the Subject value");
+	ok(c.rex == EX_OK && strcmp(c.rcpt, "a@x") == 0,
+	    "CR then Bcc: -t recipients [a@x] (got [%s])", c.rcpt);
+	ok(cr_same(&c, want), "CR then Bcc: CR dropped in the output");
+	ok(c.stats, "CR then Bcc: bytes and mailsize agree with the output");
+	free(c.out);
+
+	run_cr(&c, in2, RFC5322_BUFSIZE);
+	ok(c.rex == EX_OK && c.nobcc && c.subject && c.rcpt[0] == '\0' &&
+	    cr_same(&c, want2) && c.stats,
+	    "CR then Bcc without To: no recipient at all (got [%s])", c.rcpt);
+	free(c.out);
+
+	/* Every split of the CR and its neighbours across reads. */
+	for (i = 1; i <= 64; i++) {
+		run_cr(&c, in, i);
+		if (c.rex != EX_OK || !c.nobcc || !c.subject ||
+		    strcmp(c.rcpt, "a@x") != 0 || !cr_same(&c, want) ||
+		    !c.stats) {
+			fprintf(stderr, "# read size %zu\n", i);
+			good = 0;
+		}
+		free(c.out);
+		run_cr(&c, in2, i);
+		if (c.rex != EX_OK || !c.nobcc || !c.subject ||
+		    c.rcpt[0] != '\0' || !cr_same(&c, want2) || !c.stats) {
+			fprintf(stderr, "# read size %zu\n", i);
+			good2 = 0;
+		}
+		free(c.out);
+	}
+	ok(good, "CR then Bcc: same result for read sizes 1 to 64");
+	ok(good2, "CR then Bcc without To: same for read sizes 1 to 64");
+}
+
+/* The body is untouched by the header rule: a bare CR is a line end. */
+static void
+test_body_cr(void)
+{
+	static const struct {
+		const char	*in;
+		const char	*want;
+	} t[] = {
+		{ "S: x\n\na\rb\r\rc\r",
+		    "S: x\r\n\r\na\r\nb\r\n\r\nc\r\n" },
+		{ "S: x\r\n\r\n\rb", "S: x\r\n\r\n\r\nb\r\n" },
+		{ "S: x\n\n\r\n\r\r\nb\r",
+		    "S: x\r\n\r\n\r\n\r\n\r\nb\r\n" },
+		{ "S: a\rb\n\nBcc: c\rd\n",
+		    "S: ab\r\n\r\nBcc: c\r\nd\r\n" },
+	};
+	struct rfc5322_opts	 o;
+	struct result		 r;
+	size_t			 i, k;
+	int			 good;
+
+	defopts(&o);
+	o.set_from = o.set_date = o.set_msgid = RFC5322_SET_OFF;
+	for (k = 0; k < sizeof(t) / sizeof(t[0]); k++) {
+		good = 1;
+		for (i = 1; i <= 64; i++) {
+			run(&r, t[k].in, strlen(t[k].in), i, &o);
+			if (!same(&r, t[k].want) || !stats_agree(&r)) {
+				fprintf(stderr, "# read size %zu\n", i);
+				good = 0;
+			}
+			free(r.out);
+		}
+		ok(good, "body CR becomes CRLF, bytes and mailsize agree, "
+		    "read sizes 1 to 64 (case %zu)", k + 1);
+	}
+}
+
 /*
  * Stream a large message through pipes on both sides: a writer child
  * feeding small pieces, the output pipe non-blocking with a slow reader.
@@ -813,6 +1001,8 @@ main(void)
 	test_maxheader();
 	test_size();
 	test_extract();
+	test_header_cr();
+	test_body_cr();
 	test_pipes();
 	return tap_done();
 }
