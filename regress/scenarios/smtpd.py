@@ -771,7 +771,9 @@ class Connection:
                 if line == b".\r\n" and prev_crlf:
                     txn["dot"] = True
                     break
-                if line.startswith(b"."):
+                # Only a dot at the start of a CRLF-delimited line is
+                # stuffing; after a bare LF it is data.
+                if prev_crlf and line.startswith(b"."):
                     line = line[1:]
                 data += line
                 prev_crlf = line.endswith(b"\r\n")
