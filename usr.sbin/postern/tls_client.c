@@ -91,8 +91,8 @@ tls_parse_fingerprint(const char *s, unsigned char *buf, size_t *lenp)
 
 /*
  * tls_priorities: GnuTLS priority strings as msmtp passes them, mapped to
- * what libtls can express, plus "protocols=" and "ciphers=" in libtls
- * syntax for anything else.  Version and cipher floors only ever stay or
+ * what libtls can express, plus "protocols=" (libtls syntax) and
+ * "ciphers=" (OpenSSL syntax, the rest of the string) for anything else.  Version and cipher floors only ever stay or
  * move where the user said.
  */
 static int
@@ -137,10 +137,13 @@ set_priorities(struct tls_config *cfg, const char *prio, char *err,
 				goto out;
 			}
 		} else if (strncmp(tok, "ciphers=", 8) == 0) {
-			free(cipherbuf);
+			/* An OpenSSL cipher list has colons: it takes the rest. */
+			if (p != NULL)
+				p[-1] = ':';
 			if ((cipherbuf = strdup(tok + 8)) == NULL)
 				fatal("strdup");
 			ciphers = cipherbuf;
+			break;
 		} else {
 			seterr(err, errsz, exitcode, EX_SOFTWARE,
 			    "cannot set priorities for TLS session: "
