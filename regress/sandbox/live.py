@@ -1,0 +1,192 @@
+#!/usr/bin/python3
+"""Live sandbox checks on a real send.
+
+A server that accepts the connection and never greets keeps postern in the
+middle of a send, with all three children alive: the reader blocked on a
+full pipe, the secrets process waiting for AUTH, the network process
+waiting for the greeting.  Then:
+  - the parent has exactly three children, each in seccomp filter mode with
+    no_new_privs set, none holding a regular file open;
+  - each child in turn is killed with SIGSYS (what the kernel sends on a
+    forbidden system call) and postern must exit 70 naming the role.
+Prints TAP.
+"""
+import os
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+
+POSTERN = os.environ.get("POSTERN")
+WORK = os.environ.get("WORK") or tempfile.mkdtemp()
+n = 0
+
+
+def ok(cond, name, diag=None):
+    global n
+    n += 1
+    print("%sok %d - %s" % ("" if cond else "not ", n, name))
+    if not cond and diag:
+        for line in str(diag).splitlines():
+            print("# " + line)
+    sys.stdout.flush()
+
+
+class SilentServer(threading.Thread):
+    """Accepts connections and says nothing until told to stop."""
+
+    def __init__(self):
+        super().__init__(daemon=True)
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(8)
+        self.port = self.sock.getsockname()[1]
+        self.conns = []
+
+    def run(self):
+        while True:
+            try:
+                c, _ = self.sock.accept()
+            except OSError:
+                return
+            self.conns.append(c)
+
+    def stop(self):
+        self.sock.close()
+        for c in self.conns:
+            c.close()
+
+
+def children(pid):
+    out = []
+    for d in os.listdir("/proc"):
+        if not d.isdigit():
+            continue
+        try:
+            with open("/proc/%s/stat" % d) as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid:
+            out.append(int(d))
+    return out
+
+
+def role(pid):
+    with open("/proc/%d/cmdline" % pid, "rb") as f:
+        argv = f.read().split(b"\0")
+    return argv[2].decode() if len(argv) > 2 else "?"
+
+
+def status(pid):
+    d = {}
+    with open("/proc/%d/status" % pid) as f:
+        for line in f:
+            k, _, v = line.partition(":")
+            d[k] = v.strip()
+    return d
+
+
+def regular_files(pid):
+    found = []
+    base = "/proc/%d/fd" % pid
+    for fd in os.listdir(base):
+        try:
+            st = os.stat(os.path.join(base, fd))
+        except OSError:
+            continue
+        import stat as S
+        if S.S_ISREG(st.st_mode):
+            found.append("%s -> %s" % (fd, os.readlink(os.path.join(base, fd))))
+    return found
+
+
+def start_send(port, tag):
+    rc = os.path.join(WORK, "sandbox-%s.rc" % tag)
+    with open(rc, "w") as f:
+        f.write("account default\nhost 127.0.0.1\nport %d\n"
+                "from alice@example.org\nauth plain\nuser alice\n"
+                "password s3cret\ntimeout 60\n" % port)
+    os.chmod(rc, 0o600)
+    # Larger than a pipe: the reader stays blocked writing the body.
+    msg = b"Subject: sandbox\n\n" + (b"x" * 75 + b"\n") * 40000
+    p = subprocess.Popen([POSTERN, "-C", rc, "bob@example.net"],
+                         stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                         stderr=subprocess.PIPE)
+    def feed():
+        try:
+            p.stdin.write(msg)
+            p.stdin.close()
+        except OSError:
+            pass    # postern may stop reading: that is what some tests do
+    threading.Thread(target=feed, daemon=True).start()
+    return p
+
+
+def wait_children(pid, want, limit=20.0):
+    end = time.time() + limit
+    kids = []
+    while time.time() < end:
+        kids = children(pid)
+        if len(kids) == want and all(role(k) != "?" for k in kids):
+            return kids
+        time.sleep(0.05)
+    return kids
+
+
+def main():
+    if not POSTERN or not os.access(POSTERN, os.X_OK):
+        print("1..0 # SKIP no postern binary")
+        return
+    srv = SilentServer()
+    srv.start()
+
+    p = start_send(srv.port, "inspect")
+    kids = wait_children(p.pid, 3)
+    roles = sorted(role(k) for k in kids)
+    ok(roles == ["network", "reader", "secrets"],
+       "during a send the parent has three children: reader, secrets, network",
+       roles)
+    for k in kids:
+        r = role(k)
+        st = status(k)
+        ok(st.get("Seccomp") == "2", "%s runs in seccomp filter mode" % r,
+           st.get("Seccomp"))
+        ok(st.get("NoNewPrivs") == "1", "%s has no_new_privs" % r,
+           st.get("NoNewPrivs"))
+        regs = regular_files(k)
+        ok(not regs, "%s holds no regular file open" % r, regs)
+    p.kill()
+    p.wait()
+
+    for victim in ("reader", "secrets", "network"):
+        p = start_send(srv.port, victim)
+        kids = wait_children(p.pid, 3)
+        target = [k for k in kids if role(k) == victim]
+        if not target:
+            ok(False, "%s killed by SIGSYS: postern reports the role" % victim,
+               "no %s child found" % victim)
+            p.kill()
+            p.wait()
+            continue
+        os.kill(target[0], signal.SIGSYS)
+        try:
+            out, err = p.communicate(timeout=30)
+        except subprocess.TimeoutExpired:
+            p.kill()
+            out, err = p.communicate()
+        err = err.decode(errors="replace")
+        ok(p.returncode == 70, "%s killed by SIGSYS: postern exits 70" % victim,
+           "exit %s, stderr %s" % (p.returncode, err))
+        ok("%s process killed by its sandbox" % victim in err,
+           "%s killed by SIGSYS: the message names the role" % victim, err)
+        left = [k for k in children(p.pid)]
+        ok(not left, "%s killed: no child is left behind" % victim, left)
+    srv.stop()
+    print("1..%d" % n)
+
+
+main()
