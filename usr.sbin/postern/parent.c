@@ -272,6 +272,8 @@ start_secrets(struct send *s, int peer)
 	    NULL);
 	ipc_buf_str(&b, s->acc->auth);
 	ipc_buf_u32(&b, 0);
+	ipc_buf_u32(&b, (uint32_t)s->acc->port);
+	ipc_buf_str(&b, s->acc->ntlmdomain);
 	child_send(&s->secrets, MSG_S_CONFIG, -1, &b);
 	explicit_bzero(&b, sizeof(b));
 	if (s->acc->password != NULL) {

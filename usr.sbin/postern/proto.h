@@ -41,7 +41,8 @@ enum msg_type {
 	/* P -> S */
 	MSG_S_CONFIG,		/* str host, str user, str password,
 				   str passwordeval, str auth ("" = on),
-				   u32 flags (S_*) */
+				   u32 flags (S_*), u32 port,
+				   str ntlmdomain */
 	/* S -> P */
 	MSG_S_READY,		/* empty */
 	MSG_S_ERROR,		/* u32 sysexits code, str message */
