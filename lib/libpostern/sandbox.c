@@ -37,16 +37,19 @@ static void
 add_rules(scmp_filter_ctx ctx, const char *role, const struct sb_rule *r,
     size_t n)
 {
-	size_t	 i;
-	int	 rc;
+	size_t		 i;
+	uint32_t	 act;
+	int		 rc;
 
 	for (i = 0; i < n; i++) {
 		if (r[i].nr < 0)	/* not a call on this architecture */
 			continue;
+		act = r[i].fail ? SCMP_ACT_ERRNO((uint32_t)r[i].fail) :
+		    SCMP_ACT_ALLOW;
 		if (r[i].arg == SB_NOARG)
-			rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, r[i].nr, 0);
+			rc = seccomp_rule_add(ctx, act, r[i].nr, 0);
 		else
-			rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, r[i].nr, 1,
+			rc = seccomp_rule_add(ctx, act, r[i].nr, 1,
 			    SCMP_CMP((unsigned int)r[i].arg,
 			    SCMP_CMP_MASKED_EQ, r[i].mask, r[i].value));
 		if (rc < 0) {

@@ -13,17 +13,21 @@
 
 /*
  * Allow system call nr; when arg is not SB_NOARG, only if
- * (argument[arg] & mask) == value.
+ * (argument[arg] & mask) == value.  With a non-zero fail, the call is not
+ * made but fails with that errno: for calls the C library makes on its own
+ * and copes with failing, where allowing them would give more than needed.
  */
 struct sb_rule {
 	int		 nr;
 	int		 arg;
 	uint64_t	 mask;
 	uint64_t	 value;
+	int		 fail;
 };
 
-#define SB_ALLOW(name)	{ SCMP_SYS(name), SB_NOARG, 0, 0 }
-#define SB_ARGEQ(name, a, m, v) { SCMP_SYS(name), (a), (m), (v) }
+#define SB_ALLOW(name)	{ SCMP_SYS(name), SB_NOARG, 0, 0, 0 }
+#define SB_ARGEQ(name, a, m, v) { SCMP_SYS(name), (a), (m), (v), 0 }
+#define SB_FAIL(name, e) { SCMP_SYS(name), SB_NOARG, 0, 0, (e) }
 
 void	sandbox_harden(void);
 void	sandbox_closefrom(int);

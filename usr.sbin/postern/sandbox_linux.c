@@ -5,6 +5,7 @@
  */
 #include <sys/mman.h>
 
+#include <errno.h>
 #include <fcntl.h>
 #include <stddef.h>
 #include <seccomp.h>
@@ -40,8 +41,12 @@ static const struct sb_rule common[] = {
 	SB_ALLOW(getrandom),
 	SB_ALLOW(poll),
 	SB_ALLOW(ppoll),
-	SB_ALLOW(fstat),
-	SB_ALLOW(newfstatat),
+	/*
+	 * stdio asks about its descriptors before buffering; a refusal only
+	 * costs it a default buffer size, and newfstatat also takes a path.
+	 */
+	SB_FAIL(fstat, EACCES),
+	SB_FAIL(newfstatat, EACCES),
 	SB_ALLOW(lseek),
 	SB_ALLOW(sendmsg),		/* the ipc channels */
 	SB_ALLOW(recvmsg),
