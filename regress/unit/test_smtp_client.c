@@ -584,7 +584,7 @@ test_data(void)
 
 		set_body(big);
 		session(sc2, &p, NULL, "f@x", one, 1, &res, 1);
-		ok(res.exitcode == EX_DATAERR && strstr(res.errmsg,
+		ok(res.exitcode == EX_UNAVAILABLE && strstr(res.errmsg,
 		    "limit of 100 bytes") != NULL, "SIZE limit stops the send "
 		    "(%d: %s)", res.exitcode, res.errmsg);
 		ok(!captured("\r\n.\r\n") && !captured("QUIT"),

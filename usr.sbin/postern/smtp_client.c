@@ -389,12 +389,11 @@ quit(struct smtp *s)
 	if (s->broken || s->quit_sent)
 		return;
 	s->quit_sent = 1;
-	if ((tmp = malloc(sizeof(*tmp))) == NULL)
-		return;
-	if (command(s, tmp, "QUIT") == 0)
-		s->broken = 1;	/* nothing may follow QUIT */
-	free(tmp);
-	s->broken = 1;
+	if ((tmp = malloc(sizeof(*tmp))) != NULL) {
+		(void)command(s, tmp, "QUIT");
+		free(tmp);
+	}
+	s->broken = 1;	/* nothing may follow QUIT */
 }
 
 /* Is keyword kw (upper case) at the start of cap, whole? */
@@ -988,10 +987,14 @@ send_body(struct smtp *s, struct smtp_result *res, size_t *mailsize)
 		if (n == 0)
 			break;
 		total += (unsigned long long)n;
+		/*
+		 * Same exit code as msmtp gets when the server refuses the
+		 * finished mail with 552, without sending it all first.
+		 */
 		if (limit > 0 && total > limit) {
 			s->broken = 1;
-			res_error(res, EX_DATAERR, "the mail is larger than "
-			    "the server's limit of %llu bytes", limit);
+			res_error(res, EX_UNAVAILABLE, "the mail is larger "
+			    "than the server's limit of %llu bytes", limit);
 			return -1;
 		}
 		for (p = s->ibuf, end = s->ibuf + n; p < end; p += seg) {
