@@ -112,7 +112,7 @@ demo:
 	@${DEPS} build
 	@${MAKE} all
 	@${DEPS} test
-	@sh regress/demo.sh
+	@bash regress/demo.sh
 
 install: all
 	install -d ${DESTDIR}${SBINDIR} ${DESTDIR}${MANDIR}/man1 \
