@@ -34,7 +34,7 @@ PKG_LIBS !=	pkg-config --libs libsasl2 2>/dev/null || true
 PKG_LIBS +=	-ltls -lssl -lcrypto
 DEPS =		:
 .else
-PKGS =		libtls libbsd-overlay libseccomp libsasl2
+PKGS =		libtls libcrypto libbsd-overlay libseccomp libsasl2
 PKG_CFLAGS !=	pkg-config --cflags ${PKGS} 2>/dev/null || true
 PKG_LIBS !=	pkg-config --libs ${PKGS} 2>/dev/null || true
 DEPS =		sh regress/deps.sh
