@@ -1,0 +1,419 @@
+/*
+ * The auth process: the only holder of the expected credential.  It runs
+ * passwordeval (or asks the terminal) once at start-up, keeps nothing but
+ * digests of the user name and password, locks itself down, and then
+ * answers each session's check over that session's own channel.
+ *
+ * Answers go out in arrival order.  After a failure, no answer to anyone
+ * leaves before the failure delay has passed, so guessing from many
+ * connections at once is as slow as guessing from one.
+ */
+#include <sys/types.h>
+#include <sys/queue.h>
+#include <sys/wait.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <poll.h>
+#include <readpassphrase.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+
+#include "ipc.h"
+#include "log.h"
+#include "posternd.h"
+#include "sandbox.h"
+
+#define EVAL_TIMEOUT	60
+#define EVAL_MAXOUT	4096
+#define DIGEST_LEN	32
+
+struct chan {
+	TAILQ_ENTRY(chan)	 entry;
+	struct ipc		 ipc;
+	int			 pending;	/* a check is waiting */
+};
+
+struct check {
+	TAILQ_ENTRY(check)	 entry;
+	struct chan		*chan;
+	int			 ok;
+	int64_t			 due;		/* 0: not scheduled yet */
+};
+
+static TAILQ_HEAD(, chan)	 chans = TAILQ_HEAD_INITIALIZER(chans);
+static TAILQ_HEAD(, check)	 checks = TAILQ_HEAD_INITIALIZER(checks);
+static unsigned char		 user_md[DIGEST_LEN], pass_md[DIGEST_LEN];
+static char			*user_name;
+static int64_t			 next_free;
+static unsigned int		 delay_ms;
+
+static int64_t
+now_ms(void)
+{
+	struct timespec	 ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void
+digest(const void *p, size_t len, unsigned char *md)
+{
+	unsigned int	 n = DIGEST_LEN;
+
+	if (EVP_Digest(p, len, md, &n, EVP_sha256(), NULL) != 1 ||
+	    n != DIGEST_LEN)
+		fatalx("auth: EVP_Digest failed");
+}
+
+static __dead void
+startup_error(struct ipc *parent, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static __dead void
+startup_error(struct ipc *parent, const char *fmt, ...)
+{
+	struct ipc_buf	 b;
+	char		 msg[512];
+	va_list		 ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	ipc_buf_init(&b);
+	ipc_buf_str(&b, msg);
+	if (ipc_compose_buf(parent, MSG_A_ERROR, -1, &b) == 0)
+		(void)ipc_flush(parent);
+	exit(78);	/* EX_CONFIG */
+}
+
+/* passwordeval as msmtp runs it: a shell command, its first line. */
+static char *
+password_eval(struct ipc *parent, const char *cmd)
+{
+	char		*out;
+	size_t		 len = 0;
+	int		 p[2], status, fd;
+	pid_t		 pid;
+	ssize_t		 n;
+	struct pollfd	 pfd;
+	time_t		 deadline = time(NULL) + EVAL_TIMEOUT;
+
+	if ((out = malloc(EVAL_MAXOUT + 1)) == NULL)
+		fatal("malloc");
+	if (pipe2(p, O_CLOEXEC) == -1 || (pid = fork()) == -1)
+		fatal("passwordeval");
+	if (pid == 0) {
+		if ((fd = open("/dev/null", O_RDONLY)) == -1 ||
+		    dup2(fd, STDIN_FILENO) == -1 ||
+		    dup2(p[1], STDOUT_FILENO) == -1)
+			_exit(127);
+		closefrom(STDERR_FILENO + 1);
+		execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
+		_exit(127);
+	}
+	close(p[1]);
+	pfd.fd = p[0];
+	pfd.events = POLLIN;
+	for (;;) {
+		int left = (int)(deadline - time(NULL));
+
+		if (left <= 0 || poll(&pfd, 1, left * 1000) == 0) {
+			kill(pid, SIGKILL);
+			waitpid(pid, NULL, 0);
+			startup_error(parent, "passwordeval: timed out");
+		}
+		n = read(p[0], out + len, EVAL_MAXOUT - len);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		if ((len += (size_t)n) == EVAL_MAXOUT)
+			break;
+	}
+	close(p[0]);
+	while (waitpid(pid, &status, 0) == -1 && errno == EINTR)
+		;
+	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+		startup_error(parent, "cannot read output of '%s'", cmd);
+	out[len] = '\0';
+	out[strcspn(out, "\r\n")] = '\0';
+	return out;
+}
+
+static void
+configure(struct ipc *parent)
+{
+	struct ipc_msg	 m;
+	struct ipc_cur	 c;
+	char		*user = NULL, *eval = NULL, *dir = NULL, *pass;
+	char		 buf[1024];
+	uint32_t	 delay, uid, gid;
+
+	if (ipc_recv(parent, &m) != 1 || m.hdr.type != MSG_A_CONFIG ||
+	    m.fd != -1)
+		fatalx("expected the configuration");
+	ipc_cur_init(&c, &m);
+	if (ipc_cur_str(&c, &user) == -1 || user == NULL ||
+	    ipc_cur_str(&c, &eval) == -1 ||
+	    ipc_cur_u32(&c, &delay) == -1 ||
+	    ipc_cur_u32(&c, &uid) == -1 || ipc_cur_u32(&c, &gid) == -1 ||
+	    ipc_cur_str(&c, &dir) == -1 || dir == NULL ||
+	    ipc_cur_end(&c) == -1)
+		fatalx("bad configuration message");
+	delay_ms = delay;
+
+	if (eval != NULL)
+		pass = password_eval(parent, eval);
+	else {
+		snprintf(buf, sizeof(buf), "password for %s: ", user);
+		if ((pass = malloc(1024)) == NULL)
+			fatal("malloc");
+		if (readpassphrase(buf, pass, 1024, RPP_REQUIRE_TTY) == NULL)
+			startup_error(parent, "--auth=%s: no passwordeval "
+			    "command and no terminal to ask for the password",
+			    user);
+	}
+	digest(user, strlen(user), user_md);
+	digest(pass, strlen(pass), pass_md);
+	freezero(pass, strlen(pass) + 1);
+	user_name = user;
+	free(eval);
+
+	if (*dir != '\0' &&
+	    (chroot(dir) == -1 || chdir("/") == -1))
+		fatal("chroot %s", dir);
+	if (*dir != '\0' &&
+	    (setgroups(0, NULL) == -1 ||
+	    setresgid((gid_t)gid, (gid_t)gid, (gid_t)gid) == -1 ||
+	    setresuid((uid_t)uid, (uid_t)uid, (uid_t)uid) == -1))
+		fatal("cannot drop privileges");
+	free(dir);
+}
+
+/* Constant time over what the client controls: compare digests. */
+static int
+verify(const unsigned char *authzid, size_t zlen, const unsigned char *u,
+    size_t ulen, const unsigned char *p, size_t plen)
+{
+	unsigned char	 md[DIGEST_LEN];
+	int		 ok;
+
+	digest(u, ulen, md);
+	ok = CRYPTO_memcmp(md, user_md, DIGEST_LEN) == 0;
+	digest(p, plen, md);
+	ok &= CRYPTO_memcmp(md, pass_md, DIGEST_LEN) == 0;
+	explicit_bzero(md, sizeof(md));
+	/* An authorization identity, if any, may only be the user itself. */
+	if (zlen > 0 && (zlen != strlen(user_name) ||
+	    memcmp(authzid, user_name, zlen) != 0))
+		ok = 0;
+	return ok;
+}
+
+static void
+chan_close(struct chan *ch)
+{
+	struct check	*k, *nk;
+
+	TAILQ_FOREACH_SAFE(k, &checks, entry, nk)
+		if (k->chan == ch) {
+			TAILQ_REMOVE(&checks, k, entry);
+			free(k);
+		}
+	ipc_clear(&ch->ipc);
+	close(ch->ipc.fd);
+	TAILQ_REMOVE(&chans, ch, entry);
+	free(ch);
+}
+
+/* Returns -1 when the session broke the protocol. */
+static int
+chan_msg(struct chan *ch, struct ipc_msg *m)
+{
+	struct ipc_cur		 c;
+	struct check		*k;
+	const unsigned char	*z, *u, *p;
+	size_t			 zl, ul, pl;
+
+	if (m->fd != -1) {
+		close(m->fd);
+		return -1;
+	}
+	if (m->hdr.type != MSG_A_CHECK || ch->pending)
+		return -1;
+	ipc_cur_init(&c, m);
+	if (ipc_cur_bytes(&c, &z, &zl) == -1 ||
+	    ipc_cur_bytes(&c, &u, &ul) == -1 ||
+	    ipc_cur_bytes(&c, &p, &pl) == -1 || ipc_cur_end(&c) == -1)
+		return -1;
+	if ((k = calloc(1, sizeof(*k))) == NULL)
+		fatal("calloc");
+	k->chan = ch;
+	k->ok = verify(z, zl, u, ul, p, pl);
+	ch->pending = 1;
+	TAILQ_INSERT_TAIL(&checks, k, entry);
+	return 0;
+}
+
+static void
+chan_io(struct chan *ch, short revents)
+{
+	struct ipc_msg	 m;
+	ssize_t		 n;
+	int		 r;
+
+	if ((revents & POLLOUT) && ipc_write(&ch->ipc) == -1) {
+		chan_close(ch);
+		return;
+	}
+	if (!(revents & (POLLIN | POLLHUP | POLLERR)))
+		return;
+	if ((n = ipc_read(&ch->ipc)) == -1) {
+		if (errno != EAGAIN)
+			chan_close(ch);
+		return;
+	}
+	while ((r = ipc_get(&ch->ipc, &m)) == 1)
+		if (chan_msg(ch, &m) == -1) {
+			chan_close(ch);
+			return;
+		}
+	/* The checked bytes held a password: do not leave them around. */
+	explicit_bzero(ch->ipc.rbuf, ch->ipc.roff);
+	if (r == -1 || n == 0)
+		chan_close(ch);
+}
+
+static void
+parent_io(struct ipc *parent)
+{
+	struct ipc_msg	 m;
+	struct chan	*ch;
+	ssize_t		 n;
+	int		 r;
+
+	if ((n = ipc_read(parent)) == -1) {
+		if (errno == EAGAIN)
+			return;
+		fatal("auth: channel to the listener");
+	}
+	if (n == 0)
+		exit(0);
+	while ((r = ipc_get(parent, &m)) == 1) {
+		switch (m.hdr.type) {
+		case MSG_A_SESSION:
+			if (m.fd == -1 || m.datalen != 0)
+				fatalx("auth: bad session message");
+			if ((ch = calloc(1, sizeof(*ch))) == NULL)
+				fatal("calloc");
+			ipc_init(&ch->ipc, m.fd);
+			(void)fcntl(m.fd, F_SETFL, O_NONBLOCK);
+			TAILQ_INSERT_TAIL(&chans, ch, entry);
+			break;
+		default:
+			fatalx("auth: unexpected message %u", m.hdr.type);
+		}
+	}
+	if (r == -1)
+		fatal("auth: channel to the listener");
+}
+
+/* Send every answer that is due; returns ms until the next one, or -1. */
+static int
+answer(void)
+{
+	struct check	*k;
+	struct ipc_buf	 b;
+	int64_t		 now = now_ms();
+
+	while ((k = TAILQ_FIRST(&checks)) != NULL) {
+		if (k->due == 0) {
+			k->due = now > next_free ? now : next_free;
+			if (!k->ok) {
+				k->due += delay_ms;
+				next_free = k->due;
+			}
+		}
+		if (k->due > now)
+			return (int)(k->due - now);
+		ipc_buf_init(&b);
+		ipc_buf_u32(&b, k->ok ? 1 : 0);
+		k->chan->pending = 0;
+		if (ipc_compose_buf(&k->chan->ipc, MSG_A_ANSWER, -1, &b) == -1)
+			fatal("ipc_compose");
+		ipc_write(&k->chan->ipc);
+		TAILQ_REMOVE(&checks, k, entry);
+		free(k);
+	}
+	return -1;
+}
+
+int
+auth_main(void)
+{
+	struct ipc	 parent;
+	struct pollfd	*pfd = NULL;
+	struct chan	*ch, *nch;
+	size_t		 n, cap = 0, i;
+	int		 timeout, null;
+
+	log_procname("auth");
+	ipc_init(&parent, FD_PARENT);
+	configure(&parent);
+	/* The terminal was only for the prompt. */
+	if ((null = open("/dev/null", O_RDWR)) == -1 ||
+	    dup2(null, STDIN_FILENO) == -1 || dup2(null, STDOUT_FILENO) == -1)
+		fatal("/dev/null");
+	close(null);
+	sandbox_closefrom(FD_PARENT + 1);
+	if (ipc_send(&parent, MSG_A_READY, -1, NULL, 0) == -1)
+		fatal("auth: send");
+	sandbox_lockdown(ROLE_AUTH);
+	(void)fcntl(FD_PARENT, F_SETFL, O_NONBLOCK);
+
+	for (;;) {
+		timeout = answer();
+		n = 1;
+		TAILQ_FOREACH(ch, &chans, entry)
+			n++;
+		if (n > cap) {
+			cap = n * 2;
+			if ((pfd = reallocarray(pfd, cap, sizeof(*pfd))) ==
+			    NULL)
+				fatal("reallocarray");
+		}
+		pfd[0].fd = FD_PARENT;
+		pfd[0].events = POLLIN;
+		i = 1;
+		TAILQ_FOREACH(ch, &chans, entry) {
+			pfd[i].fd = ch->ipc.fd;
+			pfd[i].events = POLLIN | (ch->ipc.queued ? POLLOUT : 0);
+			i++;
+		}
+		if (poll(pfd, n, timeout) == -1) {
+			if (errno == EINTR)
+				continue;
+			fatal("poll");
+		}
+		i = 1;
+		TAILQ_FOREACH_SAFE(ch, &chans, entry, nch) {
+			if (i >= n)
+				break;
+			if (pfd[i].revents)
+				chan_io(ch, pfd[i].revents);
+			i++;
+		}
+		if (pfd[0].revents)
+			parent_io(&parent);
+	}
+}

@@ -1,0 +1,341 @@
+#include <sys/types.h>
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "command.h"
+#include "log.h"
+
+#define CMD_PATH	"/usr/local/bin:/usr/bin:/bin"
+
+static int
+add_word(struct command *c, const char *w, size_t len)
+{
+	char	**nw;
+
+	if ((nw = reallocarray(c->words, c->nwords + 2, sizeof(*nw))) == NULL)
+		return -1;
+	c->words = nw;
+	if ((nw[c->nwords] = strndup(w, len)) == NULL)
+		return -1;
+	nw[++c->nwords] = NULL;
+	return 0;
+}
+
+/*
+ * Split the command as a shell would split words, quotes and backslashes
+ * included, and refuse everything else a shell would interpret: msmtpd
+ * ran this string with popen(), posternd runs no shell at all, so a
+ * redirection or a substitution cannot silently become an argument.
+ */
+static int
+split(struct command *c, const char *s, char *err, size_t errsz)
+{
+	char	*w;
+	size_t	 len = 0;
+	int	 inword = 0;
+
+	if ((w = malloc(strlen(s) + 1)) == NULL)
+		return -1;
+	for (;;) {
+		if (*s == '\0' || *s == ' ' || *s == '\t' || *s == '\n') {
+			if (inword && add_word(c, w, len) == -1)
+				goto fail;
+			inword = 0;
+			len = 0;
+			if (*s++ == '\0')
+				break;
+			continue;
+		}
+		if (!inword && (*s == '#' || *s == '~'))
+			goto shell;
+		inword = 1;
+		if (*s == '\'') {
+			for (s++; *s != '\'' && *s != '\0'; s++)
+				w[len++] = *s;
+			if (*s++ == '\0')
+				goto unbalanced;
+		} else if (*s == '"') {
+			for (s++; *s != '"' && *s != '\0'; s++) {
+				if (*s == '$' || *s == '`')
+					goto shell;
+				if (*s == '\\' && s[1] != '\0' &&
+				    strchr("\"\\$`", s[1]) != NULL)
+					s++;
+				w[len++] = *s;
+			}
+			if (*s++ == '\0')
+				goto unbalanced;
+		} else if (*s == '\\') {
+			if (s[1] == '\0')
+				goto unbalanced;
+			w[len++] = s[1];
+			s += 2;
+		} else if (strchr("|&;<>()$`*?[", *s) != NULL) {
+			goto shell;
+		} else
+			w[len++] = *s++;
+	}
+	free(w);
+	return 0;
+shell:
+	snprintf(err, errsz, "--command: '%c' needs a shell, and posternd "
+	    "runs none: put the pipeline into a script", *s);
+	free(w);
+	return -1;
+unbalanced:
+	snprintf(err, errsz, "--command: unbalanced quote or backslash");
+fail:
+	free(w);
+	return -1;
+}
+
+static char *
+search_path(const char *name, const char *selfdir)
+{
+	char		 buf[4096];
+	char		*path, *p;
+	const char	*env, *dir;
+
+	if (selfdir != NULL && snprintf(buf, sizeof(buf), "%s/%s", selfdir,
+	    name) < (int)sizeof(buf) && access(buf, X_OK) == 0)
+		return realpath(buf, NULL);
+	if ((env = getenv("PATH")) == NULL)
+		env = CMD_PATH;
+	if ((path = strdup(env)) == NULL)
+		return NULL;
+	for (p = path; (dir = strsep(&p, ":")) != NULL;) {
+		if (*dir == '\0')
+			dir = ".";
+		if (snprintf(buf, sizeof(buf), "%s/%s", dir, name) >=
+		    (int)sizeof(buf))
+			continue;
+		if (access(buf, X_OK) == 0) {
+			free(path);
+			return realpath(buf, NULL);
+		}
+	}
+	free(path);
+	return NULL;
+}
+
+static int
+add_env(char ***envp, size_t *n, const char *name, const char *value)
+{
+	char	**ne;
+
+	if (value == NULL)
+		return 0;
+	if ((ne = reallocarray(*envp, *n + 2, sizeof(*ne))) == NULL)
+		return -1;
+	*envp = ne;
+	if (asprintf(&ne[*n], "%s=%s", name, value) == -1)
+		return -1;
+	ne[++*n] = NULL;
+	return 0;
+}
+
+/*
+ * Parse the command.  selfdir is where posternd itself lives: the default
+ * command names postern, installed beside it.
+ */
+int
+command_parse(struct command *c, const char *cmd, const char *selfdir,
+    char *err, size_t errsz)
+{
+	struct passwd	*pw;
+	size_t		 i, n = 0;
+	const char	*home, *user;
+
+	memset(c, 0, sizeof(*c));
+	c->fword = -1;
+	if (split(c, cmd, err, errsz) == -1)
+		return -1;
+	if (c->nwords == 0) {
+		snprintf(err, errsz, "--command: empty command");
+		return -1;
+	}
+	for (i = 0; i < c->nwords; i++)
+		if (strstr(c->words[i], "%F") != NULL) {
+			c->fword = (ssize_t)i;
+			break;
+		}
+	c->dashdash = c->nwords > 1 &&
+	    strcmp(c->words[c->nwords - 1], "--") == 0;
+	if (strchr(c->words[0], '/') != NULL)
+		c->path = realpath(c->words[0], NULL);
+	else
+		c->path = search_path(c->words[0], selfdir);
+	if (c->path == NULL || access(c->path, X_OK) == -1) {
+		snprintf(err, errsz, "--command: cannot find %s: %s",
+		    c->words[0], strerror(errno ? errno : ENOENT));
+		return -1;
+	}
+
+	/* The environment: where to look, and whose home. */
+	pw = getpwuid(getuid());
+	home = getenv("HOME");
+	if (home == NULL && pw != NULL)
+		home = pw->pw_dir;
+	user = pw != NULL ? pw->pw_name : getenv("USER");
+	if (add_env(&c->envp, &n, "PATH", CMD_PATH) == -1 ||
+	    add_env(&c->envp, &n, "HOME", home) == -1 ||
+	    add_env(&c->envp, &n, "USER", user) == -1 ||
+	    add_env(&c->envp, &n, "LOGNAME", user) == -1 ||
+	    add_env(&c->envp, &n, "TZ", getenv("TZ")) == -1)
+		return -1;
+	if (c->envp == NULL && (c->envp = calloc(1, sizeof(char *))) == NULL)
+		return -1;
+	return 0;
+}
+
+/* Run the command as another user (only root can). */
+int
+command_user(struct command *c, const char *name, char *err, size_t errsz)
+{
+	struct passwd	*pw;
+	size_t		 i, n = 0;
+	int		 ng = 64;
+
+	if ((pw = getpwnam(name)) == NULL) {
+		snprintf(err, errsz, "--command-user: no user %s", name);
+		return -1;
+	}
+	if (pw->pw_uid == getuid())
+		return 0;
+	if (geteuid() != 0) {
+		snprintf(err, errsz, "--command-user: only root can run the "
+		    "command as %s", name);
+		return -1;
+	}
+	c->setuser = 1;
+	c->uid = pw->pw_uid;
+	c->gid = pw->pw_gid;
+	for (;;) {
+		free(c->groups);
+		if ((c->groups = reallocarray(NULL, (size_t)ng,
+		    sizeof(gid_t))) == NULL)
+			return -1;
+		c->ngroups = ng;
+		if (getgrouplist(pw->pw_name, pw->pw_gid, c->groups,
+		    &c->ngroups) != -1)
+			break;
+		if (ng >= 65536)
+			return -1;
+		ng *= 2;
+	}
+	for (i = 0; c->envp[i] != NULL; i++)
+		free(c->envp[i]);
+	free(c->envp);
+	c->envp = NULL;
+	if (add_env(&c->envp, &n, "PATH", CMD_PATH) == -1 ||
+	    add_env(&c->envp, &n, "HOME", pw->pw_dir) == -1 ||
+	    add_env(&c->envp, &n, "USER", pw->pw_name) == -1 ||
+	    add_env(&c->envp, &n, "LOGNAME", pw->pw_name) == -1 ||
+	    add_env(&c->envp, &n, "TZ", getenv("TZ")) == -1)
+		return -1;
+	return 0;
+}
+
+/*
+ * The argument vector for one message: the template with the first %F
+ * replaced by the sender inside its word, then every recipient as an
+ * argument of its own.
+ */
+char **
+command_argv(const struct command *c, const char *from, char *const *rcpts,
+    size_t nrcpt)
+{
+	char		**argv;
+	const char	 *p;
+	size_t		  i, n = 0;
+
+	if ((argv = calloc(c->nwords + nrcpt + 1, sizeof(*argv))) == NULL)
+		return NULL;
+	for (i = 0; i < c->nwords; i++, n++) {
+		if ((ssize_t)i == c->fword) {
+			p = strstr(c->words[i], "%F");
+			if (asprintf(&argv[n], "%.*s%s%s",
+			    (int)(p - c->words[i]), c->words[i], from,
+			    p + 2) == -1) {
+				argv[n] = NULL;
+				goto fail;
+			}
+		} else if ((argv[n] = strdup(c->words[i])) == NULL)
+			goto fail;
+	}
+	for (i = 0; i < nrcpt; i++, n++)
+		if ((argv[n] = strdup(rcpts[i])) == NULL)
+			goto fail;
+	argv[n] = NULL;
+	return argv;
+fail:
+	command_argv_free(argv);
+	return NULL;
+}
+
+void
+command_argv_free(char **argv)
+{
+	size_t	 i;
+
+	if (argv == NULL)
+		return;
+	for (i = 0; argv[i] != NULL; i++)
+		free(argv[i]);
+	free(argv);
+}
+
+/*
+ * Start the command in a process group of its own (so a time-out can stop
+ * everything it started) with the message on stdin, stdout on /dev/null
+ * and stderr where posternd's own goes.  Nothing else stays open.
+ */
+pid_t
+command_start(const struct command *c, char **argv, int in, int errfd)
+{
+	sigset_t	 none;
+	pid_t		 pid;
+	int		 null;
+
+	if ((null = open("/dev/null", O_WRONLY | O_CLOEXEC)) == -1)
+		return -1;
+	if ((pid = fork()) == -1) {
+		close(null);
+		return -1;
+	}
+	if (pid > 0) {
+		close(null);
+		return pid;
+	}
+	setsid();
+	signal(SIGPIPE, SIG_DFL);
+	signal(SIGCHLD, SIG_DFL);
+	signal(SIGTERM, SIG_DFL);
+	signal(SIGINT, SIG_DFL);
+	signal(SIGHUP, SIG_DFL);
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+	if (c->setuser &&
+	    (setgroups((size_t)c->ngroups, c->groups) == -1 ||
+	    setresgid(c->gid, c->gid, c->gid) == -1 ||
+	    setresuid(c->uid, c->uid, c->uid) == -1))
+		_exit(71);
+	if (errfd == -1)
+		errfd = null;
+	if (dup2(in, STDIN_FILENO) == -1 ||
+	    dup2(null, STDOUT_FILENO) == -1 ||
+	    dup2(errfd, STDERR_FILENO) == -1)
+		_exit(71);
+	closefrom(STDERR_FILENO + 1);
+	execve(c->path, argv, c->envp);
+	_exit(127);
+}

@@ -1,0 +1,74 @@
+/*
+ * The protocol between the processes of posternd, on one screen.
+ *
+ *   L listener (parent), S session (one per connection), A auth.
+ *
+ * Every payload is built with ipc_buf and read with ipc_cur; the comment
+ * after each type lists its fields in order.  A receiver that gets a type
+ * it does not expect in its current state, or a payload that does not
+ * parse to the last byte, treats the sender as hostile: the listener ends
+ * that session, a session or the auth process exits.
+ */
+#ifndef POSTERND_PROTO_H
+#define POSTERND_PROTO_H
+
+/* Descriptors a child finds at exec. */
+#define FD_PARENT	3	/* S, A: the channel to L */
+#define FD_CLIENT_IN	4	/* S: the client, read side */
+#define FD_CLIENT_OUT	5	/* S: the client, write side (may be the same) */
+#define FD_AUTH		6	/* S: its own channel to A, when --auth */
+
+#define ROLE_FLAG	"--posternd-role"
+
+enum role {
+	ROLE_LISTENER,
+	ROLE_SESSION,
+	ROLE_AUTH,
+};
+
+/* MSG_S_CONFIG flags */
+#define SF_AUTH		0x01	/* AUTH required before MAIL */
+#define SF_TLS		0x02	/* a certificate is configured */
+#define SF_TLS_IMPLICIT	0x04	/* TLS from the first byte, no STARTTLS */
+#define SF_CRLF		0x08	/* hand the message over with CRLF line ends */
+#define SF_DASH_RCPT	0x10	/* recipients may begin with '-' (after --) */
+#define SF_CHROOT	0x20	/* chroot and drop to uid/gid */
+
+enum msg_type {
+	/* L -> S, at start, in this order */
+	MSG_S_CONFIG = 1,	/* u32 flags (SF_*), u32 timeout,
+				   u32 session timeout, u32 max recipients,
+				   u32 max auth failures, u32 max line length,
+				   u64 max message size, str domain,
+				   str peer address, u32 uid, u32 gid,
+				   str chroot directory */
+	MSG_S_CERT,		/* bytes: a chunk of the certificate chain */
+	MSG_S_KEY,		/* bytes: a chunk of the private key */
+	MSG_S_GO,		/* empty: configuration complete */
+	/* S -> L */
+	MSG_S_LOG,		/* u32 priority (LOG_*), str message */
+	MSG_S_FROM,		/* str envelope sender, "" for <> */
+	MSG_S_RCPT,		/* str one recipient */
+	MSG_S_DATA,		/* empty: the envelope is complete */
+	MSG_S_DATA_END,		/* u64 bytes written: the message is whole */
+	MSG_S_DATA_ABORT,	/* empty: refused, never deliver it */
+	/* L -> S */
+	MSG_S_DATA_FD,		/* fd: the message file; empty payload */
+	MSG_S_RESULT,		/* u32 reply code, str enhanced code and text */
+
+	/* L -> A */
+	MSG_A_CONFIG = 64,	/* str user, str passwordeval (NULL: ask
+				   the terminal), u32 failure delay (ms),
+				   u32 uid, u32 gid, str chroot directory
+				   ("" for none) */
+	MSG_A_SESSION,		/* fd: a session's channel; empty payload */
+	/* A -> L */
+	MSG_A_READY,		/* empty */
+	MSG_A_ERROR,		/* str message */
+	/* S -> A */
+	MSG_A_CHECK,		/* bytes authzid, bytes user, bytes password */
+	/* A -> S */
+	MSG_A_ANSWER,		/* u32 1 accepted, 0 refused */
+};
+
+#endif

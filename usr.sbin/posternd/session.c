@@ -1,0 +1,464 @@
+/*
+ * The session process.  It is started as a fresh image, takes its
+ * configuration from the listener, and before it reads a byte from the
+ * client it locks itself in: chroot to an empty directory and an
+ * unprivileged user when started as root, then the seccomp allow-list.
+ * From then on it can talk to its client, the listener and the auth
+ * process, and write into the message file it is handed, nothing else.
+ */
+#include <sys/types.h>
+#include <sys/resource.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <poll.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <syslog.h>
+#include <time.h>
+#include <tls.h>
+#include <unistd.h>
+
+#include "ipc.h"
+#include "log.h"
+#include "posternd.h"
+#include "sandbox.h"
+#include "session.h"
+
+/* A session holds one message in flight: this bounds its memory. */
+#define SESSION_MEMORY	(256 * 1024 * 1024)
+
+static struct ipc	 parent;
+static struct ipc	 authc;
+static struct tls	*tls_srv;
+
+int64_t
+now_ms(void)
+{
+	struct timespec	 ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static int
+wait_fd(int fd, short events, int64_t deadline)
+{
+	struct pollfd	 pfd;
+	int		 left, r;
+
+	pfd.fd = fd;
+	pfd.events = events;
+	for (;;) {
+		if ((left = (int)(deadline - now_ms())) <= 0)
+			return CONN_TIMEOUT;
+		if ((r = poll(&pfd, 1, left)) == -1) {
+			if (errno == EINTR)
+				continue;
+			return CONN_ERROR;
+		}
+		if (r == 1)
+			return 1;
+	}
+}
+
+/* Read what the client sent.  1: some bytes, or CONN_*. */
+int
+conn_fill(struct conn *c)
+{
+	ssize_t	 n;
+	int	 r;
+
+	if (c->ioff > 0) {
+		memmove(c->ibuf, c->ibuf + c->ioff, c->ilen - c->ioff);
+		c->ilen -= c->ioff;
+		c->ioff = 0;
+	}
+	if (c->ilen == sizeof(c->ibuf))
+		return CONN_ERROR;
+	for (;;) {
+		if (c->tls != NULL) {
+			n = tls_read(c->tls, c->ibuf + c->ilen,
+			    sizeof(c->ibuf) - c->ilen);
+			if (n == TLS_WANT_POLLIN || n == TLS_WANT_POLLOUT) {
+				r = wait_fd(n == TLS_WANT_POLLIN ? c->in :
+				    c->out, n == TLS_WANT_POLLIN ? POLLIN :
+				    POLLOUT, c->deadline);
+				if (r != 1)
+					return r;
+				continue;
+			}
+			if (n == -1)
+				return CONN_ERROR;
+		} else {
+			n = read(c->in, c->ibuf + c->ilen,
+			    sizeof(c->ibuf) - c->ilen);
+			if (n == -1 && (errno == EAGAIN || errno == EINTR)) {
+				if ((r = wait_fd(c->in, POLLIN,
+				    c->deadline)) != 1)
+					return r;
+				continue;
+			}
+			if (n == -1)
+				return CONN_ERROR;
+		}
+		if (n == 0)
+			return CONN_EOF;
+		c->ilen += (size_t)n;
+		return 1;
+	}
+}
+
+/* Send every buffered reply.  1, or CONN_ERROR / CONN_TIMEOUT. */
+int
+conn_flush(struct conn *c)
+{
+	size_t	 off = 0;
+	ssize_t	 n;
+	int	 r;
+
+	while (off < c->olen) {
+		if (c->tls != NULL) {
+			n = tls_write(c->tls, c->obuf + off, c->olen - off);
+			if (n == TLS_WANT_POLLIN || n == TLS_WANT_POLLOUT) {
+				r = wait_fd(n == TLS_WANT_POLLIN ? c->in :
+				    c->out, n == TLS_WANT_POLLIN ? POLLIN :
+				    POLLOUT, c->deadline);
+				if (r != 1)
+					return r;
+				continue;
+			}
+		} else {
+			n = write(c->out, c->obuf + off, c->olen - off);
+			if (n == -1 && (errno == EAGAIN || errno == EINTR)) {
+				if ((r = wait_fd(c->out, POLLOUT,
+				    c->deadline)) != 1)
+					return r;
+				continue;
+			}
+		}
+		if (n == -1)
+			return CONN_ERROR;
+		off += (size_t)n;
+	}
+	c->olen = 0;
+	return 1;
+}
+
+/*
+ * Queue one reply line.  Replies to pipelined commands collect here and
+ * leave together when the input runs dry, as RFC 2920 asks; a client
+ * that never reads them only ever costs this one buffer.
+ */
+void
+conn_reply(struct conn *c, const char *fmt, ...)
+{
+	char	 line[1024];
+	va_list	 ap;
+	int	 n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(line, sizeof(line) - 2, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return;
+	if ((size_t)n > sizeof(line) - 3)
+		n = sizeof(line) - 3;
+	line[n++] = '\r';
+	line[n++] = '\n';
+	if (c->olen + (size_t)n > sizeof(c->obuf) && conn_flush(c) != 1)
+		exit(0);
+	memcpy(c->obuf + c->olen, line, (size_t)n);
+	c->olen += (size_t)n;
+}
+
+int
+conn_starttls(struct conn *c)
+{
+	char	 err[256];
+
+	if (tls_srv == NULL)
+		return -1;
+	if (tls_server_accept(tls_srv, c->in, c->out, c->deadline, &c->tls,
+	    err, sizeof(err)) == -1) {
+		session_log(LOG_ERR, "%s", err);
+		return -1;
+	}
+	session_log(LOG_INFO, "TLS started: %s, %s",
+	    tls_conn_version(c->tls), tls_conn_cipher(c->tls));
+	return 0;
+}
+
+void
+session_log(int prio, const char *fmt, ...)
+{
+	struct ipc_buf	 b;
+	char		 msg[1024];
+	va_list		 ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	ipc_buf_init(&b);
+	ipc_buf_u32(&b, (uint32_t)prio);
+	ipc_buf_str(&b, msg);
+	if (ipc_compose_buf(&parent, MSG_S_LOG, -1, &b) == -1)
+		fatal("ipc_compose");
+	(void)ipc_write(&parent);
+}
+
+/* The listener's answer: a descriptor for the message, or a reply. */
+static void
+wait_result(struct result *r, int fd_ok)
+{
+	struct ipc_msg	 m;
+	struct ipc_cur	 c;
+	char		*text = NULL;
+	uint32_t	 code;
+
+	if (ipc_flush(&parent) == -1)
+		fatal("session: send to listener");
+	switch (ipc_recv(&parent, &m)) {
+	case 1:
+		break;
+	case 0:
+		fatalx("listener went away");
+	default:
+		fatal("session: channel to listener");
+	}
+	ipc_cur_init(&c, &m);
+	switch (m.hdr.type) {
+	case MSG_S_DATA_FD:
+		if (!fd_ok || m.fd == -1 || ipc_cur_end(&c) == -1)
+			fatalx("bad message from listener");
+		r->code = 0;
+		r->fd = m.fd;
+		return;
+	case MSG_S_RESULT:
+		if (m.fd != -1 || ipc_cur_u32(&c, &code) == -1 ||
+		    ipc_cur_str(&c, &text) == -1 || text == NULL ||
+		    ipc_cur_end(&c) == -1 || code < 200 || code > 599)
+			fatalx("bad message from listener");
+		r->code = (int)code;
+		r->fd = -1;
+		strlcpy(r->text, text, sizeof(r->text));
+		free(text);
+		return;
+	default:
+		fatalx("unexpected message %u from listener", m.hdr.type);
+	}
+}
+
+static void
+send_str(uint32_t type, const char *s)
+{
+	struct ipc_buf	 b;
+
+	ipc_buf_init(&b);
+	ipc_buf_str(&b, s);
+	if (ipc_compose_buf(&parent, type, -1, &b) == -1)
+		fatal("ipc_compose");
+	if (parent.queued > 64 && ipc_flush(&parent) == -1)
+		fatal("session: send to listener");
+}
+
+/* Hand over the envelope and ask for somewhere to write the message. */
+void
+session_data(const char *from, char *const *rcpts, size_t n,
+    struct result *r)
+{
+	size_t	 i;
+
+	send_str(MSG_S_FROM, from);
+	for (i = 0; i < n; i++)
+		send_str(MSG_S_RCPT, rcpts[i]);
+	if (ipc_compose(&parent, MSG_S_DATA, 0, -1, NULL, 0) == -1)
+		fatal("ipc_compose");
+	wait_result(r, 1);
+}
+
+void
+session_data_end(uint64_t size, struct result *r)
+{
+	struct ipc_buf	 b;
+
+	ipc_buf_init(&b);
+	ipc_buf_u64(&b, size);
+	if (ipc_compose_buf(&parent, MSG_S_DATA_END, -1, &b) == -1)
+		fatal("ipc_compose");
+	wait_result(r, 0);
+}
+
+void
+session_data_abort(void)
+{
+	if (ipc_compose(&parent, MSG_S_DATA_ABORT, 0, -1, NULL, 0) == -1 ||
+	    ipc_flush(&parent) == -1)
+		fatal("session: send to listener");
+}
+
+/* 1 accepted, 0 refused (after the auth process's delay). */
+int
+session_auth(const void *z, size_t zl, const void *u, size_t ul,
+    const void *p, size_t pl)
+{
+	struct ipc_buf	 b;
+	struct ipc_msg	 m;
+	struct ipc_cur	 c;
+	uint32_t	 ok;
+
+	ipc_buf_init(&b);
+	ipc_buf_bytes(&b, z, zl);
+	ipc_buf_bytes(&b, u, ul);
+	ipc_buf_bytes(&b, p, pl);
+	if (ipc_compose_buf(&authc, MSG_A_CHECK, -1, &b) == -1 ||
+	    ipc_flush(&authc) == -1)
+		fatal("session: send to auth");
+	explicit_bzero(&b, sizeof(b));
+	if (ipc_recv(&authc, &m) != 1)
+		fatalx("auth process went away");
+	ipc_cur_init(&c, &m);
+	if (m.hdr.type != MSG_A_ANSWER || m.fd != -1 ||
+	    ipc_cur_u32(&c, &ok) == -1 || ipc_cur_end(&c) == -1 || ok > 1)
+		fatalx("bad message from auth");
+	return (int)ok;
+}
+
+static void
+append(unsigned char **buf, size_t *len, const unsigned char *p, size_t n)
+{
+	unsigned char	*nb;
+
+	if (*len + n > 1024 * 1024)
+		fatalx("TLS material too large");
+	if ((nb = realloc(*buf, *len + n)) == NULL)
+		fatal("realloc");
+	memcpy(nb + *len, p, n);
+	*buf = nb;
+	*len += n;
+}
+
+static void
+configure(struct sconf *sc, uid_t *uid, gid_t *gid, char **dir)
+{
+	struct ipc_msg		 m;
+	struct ipc_cur		 c;
+	const unsigned char	*p;
+	unsigned char		*cert = NULL, *key = NULL;
+	size_t			 n, certlen = 0, keylen = 0;
+	uint32_t		 u, g;
+	char			 err[256];
+	int			 have = 0;
+
+	for (;;) {
+		if (ipc_recv(&parent, &m) != 1)
+			fatalx("no configuration from listener");
+		if (m.fd != -1)
+			fatalx("unexpected descriptor");
+		ipc_cur_init(&c, &m);
+		switch (m.hdr.type) {
+		case MSG_S_CONFIG:
+			if (have ||
+			    ipc_cur_u32(&c, &sc->flags) == -1 ||
+			    ipc_cur_u32(&c, &sc->timeout) == -1 ||
+			    ipc_cur_u32(&c, &sc->session_timeout) == -1 ||
+			    ipc_cur_u32(&c, &sc->max_recipients) == -1 ||
+			    ipc_cur_u32(&c, &sc->max_auth_failures) == -1 ||
+			    ipc_cur_u32(&c, &sc->max_line_length) == -1 ||
+			    ipc_cur_u64(&c, &sc->max_message_size) == -1 ||
+			    ipc_cur_str(&c, &sc->domain) == -1 ||
+			    sc->domain == NULL ||
+			    ipc_cur_str(&c, &sc->peer) == -1 ||
+			    sc->peer == NULL ||
+			    ipc_cur_u32(&c, &u) == -1 ||
+			    ipc_cur_u32(&c, &g) == -1 ||
+			    ipc_cur_str(&c, dir) == -1 || *dir == NULL ||
+			    ipc_cur_end(&c) == -1)
+				fatalx("bad configuration message");
+			*uid = (uid_t)u;
+			*gid = (gid_t)g;
+			have = 1;
+			break;
+		case MSG_S_CERT:
+		case MSG_S_KEY:
+			if (!have || ipc_cur_bytes(&c, &p, &n) == -1 ||
+			    ipc_cur_end(&c) == -1)
+				fatalx("bad TLS message");
+			if (m.hdr.type == MSG_S_CERT)
+				append(&cert, &certlen, p, n);
+			else
+				append(&key, &keylen, p, n);
+			explicit_bzero(parent.rbuf, sizeof(parent.rbuf));
+			break;
+		case MSG_S_GO:
+			if (!have || ipc_cur_end(&c) == -1)
+				fatalx("bad start message");
+			goto done;
+		default:
+			fatalx("unexpected message %u", m.hdr.type);
+		}
+	}
+done:
+	if (sc->flags & SF_TLS) {
+		if (cert == NULL || key == NULL)
+			fatalx("TLS configured without a key pair");
+		if ((tls_srv = tls_server_new(cert, certlen, key, keylen, err,
+		    sizeof(err))) == NULL)
+			fatalx("%s", err);
+		freezero(key, keylen);
+		free(cert);
+	}
+}
+
+int
+session_main(void)
+{
+	struct sconf	 sc;
+	struct conn	*c;
+	struct rlimit	 rl;
+	char		*dir = NULL;
+	uid_t		 uid = 0;
+	gid_t		 gid = 0;
+
+	log_procname("session");
+	ipc_init(&parent, FD_PARENT);
+	memset(&sc, 0, sizeof(sc));
+	configure(&sc, &uid, &gid, &dir);
+	if (sc.flags & SF_AUTH)
+		ipc_init(&authc, FD_AUTH);
+	/* The time zone file cannot be read once locked in. */
+	tzset();
+
+	if (sc.flags & SF_CHROOT) {
+		if (chroot(dir) == -1 || chdir("/") == -1)
+			fatal("chroot %s", dir);
+		if (setgroups(0, NULL) == -1 ||
+		    setresgid(gid, gid, gid) == -1 ||
+		    setresuid(uid, uid, uid) == -1)
+			fatal("cannot drop privileges");
+	}
+	free(dir);
+	rl.rlim_cur = rl.rlim_max = SESSION_MEMORY;
+	if (setrlimit(RLIMIT_DATA, &rl) == -1)
+		fatal("setrlimit(RLIMIT_DATA)");
+	sandbox_closefrom((sc.flags & SF_AUTH) ? FD_AUTH + 1 :
+	    FD_CLIENT_OUT + 1);
+	sandbox_lockdown(ROLE_SESSION);
+
+	if ((c = calloc(1, sizeof(*c))) == NULL)
+		fatal("calloc");
+	c->in = FD_CLIENT_IN;
+	c->out = FD_CLIENT_OUT;
+	(void)fcntl(c->in, F_SETFL, fcntl(c->in, F_GETFL) | O_NONBLOCK);
+	(void)fcntl(c->out, F_SETFL, fcntl(c->out, F_GETFL) | O_NONBLOCK);
+	smtp_session(c, &sc);
+	if (c->tls != NULL) {
+		c->deadline = now_ms() + 1000;
+		(void)tls_close(c->tls);
+	}
+	(void)ipc_flush(&parent);
+	return 0;
+}

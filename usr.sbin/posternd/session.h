@@ -1,0 +1,76 @@
+/*
+ * The session process: one per client connection.  session.c owns the
+ * process (configuration, lockdown, the client connection with or without
+ * TLS, the channels to the listener and the auth process); smtp_session.c
+ * owns the SMTP state machine and calls back into these.
+ */
+#ifndef POSTERND_SESSION_H
+#define POSTERND_SESSION_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define IBUF_SIZE	(16 * 1024)
+#define OBUF_SIZE	(16 * 1024)
+
+struct tls;
+
+struct conn {
+	int		 in;
+	int		 out;
+	struct tls	*tls;
+	int64_t		 deadline;	/* of what we wait for now */
+	size_t		 ioff;		/* unread input is ibuf[ioff, ilen) */
+	size_t		 ilen;
+	size_t		 olen;
+	unsigned char	 ibuf[IBUF_SIZE];
+	unsigned char	 obuf[OBUF_SIZE];
+};
+
+struct sconf {
+	uint32_t	 flags;		/* SF_* */
+	uint32_t	 timeout;	/* seconds */
+	uint32_t	 session_timeout;
+	uint32_t	 max_recipients;
+	uint32_t	 max_auth_failures;
+	uint32_t	 max_line_length;
+	uint64_t	 max_message_size;
+	char		*domain;
+	char		*peer;		/* "1.2.3.4", "IPv6:::1" or "" */
+};
+
+/* What a DATA request or a delivery came to. */
+struct result {
+	int		 code;		/* 0: go ahead with the fd */
+	int		 fd;
+	char		 text[256];
+};
+
+int64_t	 now_ms(void);
+
+#define CONN_EOF	0
+#define CONN_ERROR	-1
+#define CONN_TIMEOUT	-2
+int	 conn_fill(struct conn *);
+int	 conn_flush(struct conn *);
+void	 conn_reply(struct conn *, const char *, ...)
+	    __attribute__((format(printf, 2, 3)));
+int	 conn_starttls(struct conn *);
+
+void	 session_log(int, const char *, ...)
+	    __attribute__((format(printf, 2, 3)));
+void	 session_data(const char *, char *const *, size_t, struct result *);
+void	 session_data_end(uint64_t, struct result *);
+void	 session_data_abort(void);
+int	 session_auth(const void *, size_t, const void *, size_t,
+	    const void *, size_t);
+
+void	 smtp_session(struct conn *, const struct sconf *);
+
+/* tls_server.c */
+struct tls *tls_server_new(const unsigned char *, size_t,
+	    const unsigned char *, size_t, char *, size_t);
+int	 tls_server_accept(struct tls *, int, int, int64_t, struct tls **,
+	    char *, size_t);
+
+#endif
