@@ -37,8 +37,10 @@ for t in "$CC" msmtp "$PY"; do
 done
 $CC -O2 -o "$W/sink" "$top/bench/sink.c" || die "cannot build bench/sink.c"
 $CC -O2 -o "$W/runstat" "$top/bench/runstat.c" || die "cannot build bench/runstat.c"
+$CC -O2 -shared -fPIC -o "$W/nodelay.so" "$top/bench/nodelay.c" -ldl ||
+    die "cannot build bench/nodelay.c"
 
-# start_sink NAME [-q]: a sink logging to $W/NAME.log; sets PORT_NAME
+# start_sink NAME: a sink logging to $W/NAME.log; sets PORT_NAME
 start_sink() {
 	name=$1
 	shift
@@ -53,7 +55,6 @@ start_sink() {
 	eval "PORT_$name=$(cat "$W/$name.port")"
 }
 start_sink plain
-start_sink quick -q
 
 # make_msg FILE BYTES: a mail of exactly BYTES bytes, LF line ends, with
 # Date and Message-ID so that no client adds headers of its own
@@ -95,7 +96,7 @@ fi
 bin_of() { if [ "$1" = msmtp ]; then echo "$msmtp_bin"; else echo "$POSTERN"; fi; }
 
 # the same configuration file for every client; one per sink
-for s in plain quick; do
+for s in plain; do
 	eval "port=\$PORT_$s"
 	cat >"$W/$s.rc" <<EOF
 defaults
@@ -115,18 +116,19 @@ median() { sort -n | awk '{ v[NR] = $1 } END { if (NR == 0) print "-"; else if (
 # field NAME: the value of NAME=... of each line on stdin
 field() { sed -n "s/.* $1=\([^ ]*\).*/\1/p"; }
 
-# series ID CLIENT MSG RUNS SINK: send MSG RUNS times, one process each
-# time; appends a result line to $W/results:
+# series ID CLIENT MSG RUNS SINK [PRELOAD]: send MSG RUNS times, one process
+# each time (with PRELOAD as LD_PRELOAD); appends a line to $W/results:
 # ID CLIENT RUNS FAILS MEDIAN_US MIN_US MAXRSS_KB SINK_DATA_US SINK_BYTES MSG_BYTES
 series() {
-	id=$1 who=$2 msg=$3 runs=$4 sink=$5
+	id=$1 who=$2 msg=$3 runs=$4 sink=$5 preload=${6:-}
 	bin=$(bin_of "$who")
 	: >"$W/$sink.log"
 	: >"$W/$id.$who.stat"
 	fails=0 i=0
 	while [ $i -lt "$runs" ]; do
 		i=$((i + 1))
-		"$W/runstat" -i "$msg" -- "$bin" -C "$W/$sink.rc" bob@example.test \
+		env ${preload:+LD_PRELOAD=$preload} \
+		    "$W/runstat" -i "$msg" -- "$bin" -C "$W/$sink.rc" bob@example.test \
 		    >>"$W/$id.$who.out" 2>>"$W/$id.$who.stat" || fails=$((fails + 1))
 	done
 	st=$(grep '^runstat status=' "$W/$id.$who.stat")
@@ -156,7 +158,7 @@ traced() {
 client_section() {
 	for who in $CLIENTS; do
 		series small "$who" "$W/small.eml" "$SMALL_RUNS" plain
-		series small-quickack "$who" "$W/small.eml" "$SMALL_RUNS" quick
+		series small-nodelay "$who" "$W/small.eml" "$SMALL_RUNS" plain "$W/nodelay.so"
 		series big "$who" "$W/big.eml" "$BIG_RUNS" plain
 		traced small "$who" "$W/small.eml"
 		traced big "$who" "$W/big.eml"
@@ -205,12 +207,11 @@ echo "postern bench  $(date -u '+%Y-%m-%d %H:%M UTC')  $(uname -sr)  $(nproc) CP
 echo "  msmtp:   $msmtp_bin  $msmtp_ver"
 echo "  postern: $POSTERN  $postern_ver"
 cap=$(sink_capacity) || cap="?"
-echo "  sink:    bench/sink.c on 127.0.0.1 (ports $PORT_plain, quick-ack $PORT_quick); takes $cap MB/s from a raw sender"
+echo "  sink:    bench/sink.c on 127.0.0.1 port $PORT_plain; takes $cap MB/s from a raw sender"
 echo "  mails:   $(wc -c <"$W/small.eml") bytes x $SMALL_RUNS, $(wc -c <"$W/big.eml") bytes x $BIG_RUNS; no TLS, no AUTH; one client process per mail"
 echo
 
 client_section
-server_section
 
 awk -v clients="$CLIENTS" '
 function ms(us) { return (us == "-" || us == "") ? "-" : sprintf("%.1f ms", us / 1000) }
@@ -224,7 +225,7 @@ function mb(kb) { return (kb == "-" || kb == "") ? "-" : sprintf("%.1f MB", kb /
 }
 END {
 	label["small"] = "10 KB mail"
-	label["small-quickack"] = "10 KB, sink quick-ACKs"
+	label["small-nodelay"] = "10 KB, TCP_NODELAY"
 	label["big"] = "big mail"
 	printf "%-24s %-8s %5s %12s %12s %9s %15s %10s\n", "case", "client", "runs", "median wall", "min wall", "MB/s", "sink data phase", "max RSS"
 	for (i = 1; i <= n; i++) {
@@ -274,11 +275,14 @@ done
 
 echo
 echo "sink data phase = time from the sink's 354 until it has the final dot;"
-echo "for a 10 KB mail a healthy client needs well under 1 ms.  About 40 ms"
-echo "there is the Nagle / delayed-ACK stall: the client sends the final"
-echo "\".\" in a small segment while its data is not yet acknowledged, and"
-echo "the receiver delays that ACK (40 ms on Linux).  The quick-ACK sink"
-echo "acknowledges every read at once and so removes the stall."
+echo "for a 10 KB mail a client that writes in large blocks needs well under"
+echo "1 ms.  About 40 ms there is the Nagle / delayed-ACK stall: the client"
+echo "writes small pieces (msmtp: one send() per line), Nagle holds them back"
+echo "while earlier data is unacknowledged, and the receiver delays its ACK"
+echo "(40 ms on Linux).  The TCP_NODELAY rows run the same client with"
+echo "Nagle turned off (LD_PRELOAD bench/nodelay.c): the stall is gone."
+echo
+server_section
 if awk '$4 > 0 { bad = 1 } END { exit !bad }' "$W/results"; then
 	echo "bench: some sends FAILED (see above)" >&2
 	exit 1

@@ -1,7 +1,7 @@
 /*
  * sink - a fast ESMTP sink on 127.0.0.1 for benchmarks.
  *
- * usage: sink [-q] [-l logfile] [-P portfile] [-p port]
+ * usage: sink [-l logfile] [-P portfile] [-p port]
  *
  * Accepts any mail and throws the data away.  One process per connection
  * (fork), so a slow client never holds up another.  Speaks EHLO/HELO, MAIL,
@@ -15,14 +15,11 @@
  *              bytes: message size as received (CRLF, dot-stuffed, without
  *              the final dot line); data_us: from sending 354 until the end
  *              of data was seen; session_us: from accept until then.
- * -q           TCP_QUICKACK after every read: acknowledge at once instead of
- *              delaying ACKs (shows what a client's Nagle stall costs)
  */
 #include <sys/types.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <netinet/in.h>
-#include <netinet/tcp.h>
 #include <arpa/inet.h>
 
 #include <errno.h>
@@ -37,7 +34,6 @@
 
 #define BUFSZ	(1024 * 1024)
 
-static int quickack;
 static FILE *logf;
 
 static char out[64 * 1024];
@@ -68,7 +64,6 @@ flush_out(int fd)
 {
 	size_t off = 0;
 	ssize_t w;
-	int one = 1;
 
 	while (off < outlen) {
 		w = write(fd, out + off, outlen - off);
@@ -80,10 +75,6 @@ flush_out(int fd)
 		off += w;
 	}
 	outlen = 0;
-	/* a reply that follows a read puts the socket back into delayed-ACK
-	 * ("pingpong") mode: leave it again */
-	if (quickack)
-		setsockopt(fd, IPPROTO_TCP, TCP_QUICKACK, &one, sizeof(one));
 	return 0;
 }
 
@@ -134,7 +125,7 @@ session(int fd)
 	static char buf[BUFSZ];
 	size_t have = 0, start;
 	ssize_t r, end;
-	int indata = 0, st = 0, one = 1;
+	int indata = 0, st = 0;
 	long long t_accept = now_us(), t_data = 0, bytes = 0;
 	char *line, *nl;
 
@@ -147,8 +138,6 @@ session(int fd)
 			continue;
 		if (r <= 0)
 			return;
-		if (quickack)
-			setsockopt(fd, IPPROTO_TCP, TCP_QUICKACK, &one, sizeof(one));
 		have += r;
 		start = 0;
 		while (start < have) {
@@ -229,11 +218,8 @@ main(int argc, char *argv[])
 	int ch, s, fd, port = 0, one = 1;
 	FILE *f;
 
-	while ((ch = getopt(argc, argv, "ql:P:p:")) != -1) {
+	while ((ch = getopt(argc, argv, "l:P:p:")) != -1) {
 		switch (ch) {
-		case 'q':
-			quickack = 1;
-			break;
 		case 'l':
 			if ((logf = fopen(optarg, "a")) == NULL) {
 				perror(optarg);
@@ -247,7 +233,7 @@ main(int argc, char *argv[])
 			port = atoi(optarg);
 			break;
 		default:
-			fprintf(stderr, "usage: sink [-q] [-l logfile] "
+			fprintf(stderr, "usage: sink [-l logfile] "
 			    "[-P portfile] [-p port]\n");
 			return 64;
 		}
