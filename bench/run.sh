@@ -27,7 +27,7 @@ cleanup() {
 	fi
 }
 trap cleanup EXIT
-trap 'exit 1' INT TERM HUP
+trap 'exit 1' INT TERM HUP PIPE
 
 die() { echo "bench: $*" >&2; exit 1; }
 

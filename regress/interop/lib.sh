@@ -332,6 +332,9 @@ pf_start() {
 	ln -s "$rt/mail" "$dir/mail"
 	ln -s "$rt/log" "$dir/log"
 	echo "PF_RT=$rt" >"$dir/state"
+	# also kept in the shell: pf_stop must find the daemons even if DIR
+	# has been removed under it
+	export PF_RT=$rt
 
 	local ports
 	if [ -n "${PF_PORT_SMTP:-}" ] && [ -n "${PF_PORT_SMTPS:-}" ] &&
@@ -419,9 +422,10 @@ pf_tree() {
 
 pf_stop() {
 	local dir=$1 rt
-	[ -f "$dir/state" ] || return 0
-	rt=$(sed -n 's/^PF_RT=//p' "$dir/state")
-	case $rt in /tmp/pstn-pf.*) ;; *) pf_log "bad state in $dir"; return 1 ;; esac
+	rt=$(sed -n 's/^PF_RT=//p' "$dir/state" 2>/dev/null)
+	[ -n "$rt" ] || rt=${PF_RT:-}
+	[ -n "$rt" ] && [ -d "$rt" ] || return 0
+	case $rt in /tmp/pstn-pf.*) ;; *) pf_log "bad runtime directory $rt"; return 1 ;; esac
 	local tops tree p i alive ok=0
 	tops=$(pf_pids "$rt")
 	tree=$(pf_tree $tops)
@@ -438,10 +442,12 @@ pf_stop() {
 		for p in $alive; do pf_alive "$p" && { pf_log "pid $p survives"; ok=1; }; done
 	fi
 	# keep the records and logs in DIR; drop the runtime
+	mkdir -p "$dir"
 	rm -f "$dir/mail" "$dir/log" "$dir/rt"
 	cp -a "$rt/mail" "$dir/mail" 2>/dev/null
 	cp -a "$rt/log" "$dir/log" 2>/dev/null
 	rm -rf "$rt" "$dir/state"
+	[ "${PF_RT:-}" != "$rt" ] || unset PF_RT
 	return $ok
 }
 
