@@ -51,6 +51,7 @@ struct send {
 	size_t		 nrcpt;
 
 	struct child	 reader, secrets, network;
+	struct child	*culprit;	/* the first child that died */
 	int		 body[2];	/* the pipe R -> N */
 
 	/* What the reader found in the header. */
@@ -542,6 +543,30 @@ network_final(struct send *s, struct ipc_msg *m)
 }
 
 /*
+ * A child died before its work was done: the send is over.  The others
+ * are stopped so that none is left waiting for a peer that is gone.
+ */
+static int
+check_children(struct send *s)
+{
+	struct child	*c[3] = { &s->reader, &s->secrets, &s->network };
+	char		 buf[64];
+	int		 i;
+
+	while (read(proc_sigchld_fd(), buf, sizeof(buf)) > 0)
+		;
+	for (i = 0; i < 3; i++)
+		if (proc_reap(c[i]) && proc_failed(c[i]) && s->culprit == NULL)
+			s->culprit = c[i];
+	if (s->culprit == NULL)
+		return 0;
+	for (i = 0; i < 3; i++)
+		if (c[i]->pid > 0 && !c[i]->reaped)
+			kill(c[i]->pid, SIGKILL);
+	return 1;
+}
+
+/*
  * Wait for the reader's and the network process's final words.  A child
  * that closes its channel without one died: that is recorded, and the
  * network process is told to abort if the reader is the one that died.
@@ -549,11 +574,13 @@ network_final(struct send *s, struct ipc_msg *m)
 static void
 event_loop(struct send *s)
 {
-	struct pollfd	 pfd[2];
+	struct pollfd	 pfd[3];
 	struct ipc_msg	 m;
 	int		 r = 0, ravail, navail;
 
 	while (!s->r_done || !s->n_done) {
+		if (check_children(s))
+			return;
 		ravail = !s->r_done && s->reader.ipc.fd != -1;
 		navail = !s->n_done && s->network.ipc.fd != -1;
 		if (!ravail && !navail)
@@ -562,7 +589,9 @@ event_loop(struct send *s)
 		pfd[0].events = POLLIN;
 		pfd[1].fd = navail ? s->network.ipc.fd : -1;
 		pfd[1].events = POLLIN;
-		if (poll(pfd, 2, -1) == -1) {
+		pfd[2].fd = proc_sigchld_fd();
+		pfd[2].events = POLLIN;
+		if (poll(pfd, 3, -1) == -1) {
 			if (errno == EINTR)
 				continue;
 			fatal("poll");
@@ -661,7 +690,7 @@ outcome(struct send *s, const char **errmsg)
 	*errmsg = NULL;
 	for (i = 0; i < 3; i++)
 		if (proc_wait(c[i], msg[i], sizeof(msg[i])) != 0 &&
-		    code == -1) {
+		    (code == -1 || c[i] == s->culprit)) {
 			code = EX_SOFTWARE;
 			*errmsg = msg[i];
 		}

@@ -21,6 +21,26 @@
 #define FD_EXE		6
 
 static int	 exefd = -1;
+static int	 sigchld[2] = { -1, -1 };
+
+/* A child's death wakes the parent's poll(): the write end of a pipe. */
+static void
+on_sigchld(int sig)
+{
+	int	 saved = errno;
+	ssize_t	 n;
+
+	/* A full pipe already holds a wake-up: nothing is lost. */
+	n = write(sigchld[1], "", 1);
+	(void)n;
+	errno = saved;
+}
+
+int
+proc_sigchld_fd(void)
+{
+	return sigchld[0];
+}
 
 /*
  * Children are fresh images of this very file, never of argv[0] or $PATH:
@@ -38,6 +58,10 @@ proc_init(void)
 	if ((exefd = fcntl(fd, F_DUPFD_CLOEXEC, 10)) == -1)
 		fatal("fcntl");
 	close(fd);
+	if (pipe2(sigchld, O_CLOEXEC | O_NONBLOCK) == -1)
+		fatal("pipe");
+	if (signal(SIGCHLD, on_sigchld) == SIG_ERR)
+		fatal("signal");
 }
 
 int
@@ -90,6 +114,7 @@ proc_spawn(struct child *c, enum role role, int body, int peer,
 		int exe = lift(exefd);
 
 		signal(SIGPIPE, SIG_DFL);
+		signal(SIGCHLD, SIG_DFL);
 		if (dup2(chan, FD_PARENT) == -1 ||
 		    (b != -1 && dup2(b, FD_BODY) == -1) ||
 		    (p != -1 && dup2(p, FD_PEER) == -1) ||
@@ -115,8 +140,35 @@ proc_spawn(struct child *c, enum role role, int body, int peer,
 	ipc_init(&c->ipc, sp[0]);
 }
 
+/* Reap a child if it has exited.  Returns 1 once it has been reaped. */
+int
+proc_reap(struct child *c)
+{
+	pid_t	 r;
+
+	if (c->reaped)
+		return 1;
+	if (c->pid <= 0)
+		return 0;
+	while ((r = waitpid(c->pid, &c->status, WNOHANG)) == -1 &&
+	    errno == EINTR)
+		;
+	if (r != c->pid)
+		return 0;
+	c->reaped = 1;
+	return 1;
+}
+
+/* A child that ended other than by exiting 0 after it reported. */
+int
+proc_failed(const struct child *c)
+{
+	return c->reaped && !(WIFEXITED(c->status) &&
+	    WEXITSTATUS(c->status) == 0);
+}
+
 /*
- * Reap a child.  Returns 0 when it exited 0, or a sysexits code and a
+ * Wait for a child.  Returns 0 when it exited 0, or a sysexits code and a
  * message that names the role: a child killed by SIGSYS broke its sandbox.
  */
 int
@@ -125,16 +177,20 @@ proc_wait(struct child *c, char *msg, size_t msgsz)
 	int	 status;
 	pid_t	 r;
 
-	if (c->pid <= 0)
-		return 0;
-	while ((r = waitpid(c->pid, &status, 0)) == -1 && errno == EINTR)
-		;
-	c->pid = 0;
-	if (r == -1) {
-		snprintf(msg, msgsz, "%s process: %s", role_name(c->role),
-		    strerror(errno));
-		return 71;
+	if (!c->reaped) {
+		if (c->pid <= 0)
+			return 0;
+		while ((r = waitpid(c->pid, &c->status, 0)) == -1 &&
+		    errno == EINTR)
+			;
+		if (r == -1) {
+			snprintf(msg, msgsz, "%s process: %s",
+			    role_name(c->role), strerror(errno));
+			return 71;
+		}
+		c->reaped = 1;
 	}
+	status = c->status;
 	if (WIFSIGNALED(status)) {
 		if (WTERMSIG(status) == SIGSYS)
 			snprintf(msg, msgsz, "%s process killed by its "

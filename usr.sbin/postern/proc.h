@@ -10,13 +10,17 @@
 
 struct child {
 	enum role	 role;
-	pid_t		 pid;
+	pid_t		 pid;		/* 0 once reaped */
 	struct ipc	 ipc;
-	int		 done;		/* its final message arrived */
+	int		 reaped;
+	int		 status;	/* from waitpid, once reaped */
 };
 
 void	proc_init(void);
+int	proc_sigchld_fd(void);
 void	proc_spawn(struct child *, enum role, int, int, char *const *);
+int	proc_reap(struct child *);
+int	proc_failed(const struct child *);
 int	proc_wait(struct child *, char *, size_t);
 int	proc_role(const char *, enum role *);
 
