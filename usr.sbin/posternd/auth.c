@@ -369,11 +369,12 @@ auth_main(void)
 
 	log_procname("auth");
 	ipc_init(&parent, FD_PARENT);
+	if ((null = open("/dev/null", O_RDWR | O_CLOEXEC)) == -1)
+		fatal("/dev/null");
 	configure(&parent);
 	/* The terminal was only for the prompt. */
-	if ((null = open("/dev/null", O_RDWR)) == -1 ||
-	    dup2(null, STDIN_FILENO) == -1 || dup2(null, STDOUT_FILENO) == -1)
-		fatal("/dev/null");
+	if (dup2(null, STDIN_FILENO) == -1 || dup2(null, STDOUT_FILENO) == -1)
+		fatal("dup2");
 	close(null);
 	sandbox_closefrom(FD_PARENT + 1);
 	if (ipc_send(&parent, MSG_A_READY, -1, NULL, 0) == -1)

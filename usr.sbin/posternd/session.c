@@ -391,7 +391,8 @@ configure(struct sconf *sc, uid_t *uid, gid_t *gid, char **dir)
 				append(&cert, &certlen, p, n);
 			else
 				append(&key, &keylen, p, n);
-			explicit_bzero(parent.rbuf, sizeof(parent.rbuf));
+			/* What was read of the key is not left behind. */
+			explicit_bzero(parent.rbuf, parent.roff);
 			break;
 		case MSG_S_GO:
 			if (!have || ipc_cur_end(&c) == -1)
