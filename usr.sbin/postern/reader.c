@@ -137,6 +137,9 @@ reader_main(void)
 		fatalx("reader: bad MSG_R_START");
 
 	rfc5322_init(&msg, STDIN_FILENO);
+	/* The parent may only lower the library's own limit. */
+	if (maxhdr > 0 && maxhdr < msg.maxheader)
+		msg.maxheader = maxhdr;
 	if ((r = rfc5322_read_header(&msg)) != EX_OK)
 		fail(r, msg.errstr);
 	report_header(&msg, flags);
