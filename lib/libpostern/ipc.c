@@ -215,7 +215,10 @@ again:
 	if ((n = recvmsg(ipc->fd, &msg, MSG_CMSG_CLOEXEC)) == -1) {
 		if (errno == EINTR)
 			goto again;
-		return -1;
+		/* A peer that died with our bytes unread resets the channel. */
+		if (errno != ECONNRESET)
+			return -1;
+		n = 0;
 	}
 	for (cmsg = CMSG_FIRSTHDR(&msg); cmsg != NULL;
 	    cmsg = CMSG_NXTHDR(&msg, cmsg)) {
