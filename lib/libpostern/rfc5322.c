@@ -639,7 +639,8 @@ body_chunk(struct outbuf *o, const char *p, size_t n)
 }
 
 static int
-dropped(const struct rfc5322_field *f, const struct rfc5322_opts *opts)
+dropped(const struct rfc5322_msg *m, const struct rfc5322_field *f,
+    const struct rfc5322_opts *opts)
 {
 	if (opts->remove_bcc && (field_is(f, "Bcc") ||
 	    field_is(f, "Resent-Bcc")))
@@ -648,6 +649,10 @@ dropped(const struct rfc5322_field *f, const struct rfc5322_opts *opts)
 	    field_is(f, "Bcc")))
 		return 1;
 	if (opts->set_from == RFC5322_SET_ON && field_is(f, "From"))
+		return 1;
+	/* A From without an address is replaced, as msmtp does. */
+	if (opts->set_from == RFC5322_SET_AUTO && !m->has_from &&
+	    field_is(f, "From"))
 		return 1;
 	return 0;
 }
@@ -736,7 +741,7 @@ rfc5322_write(struct rfc5322_msg *m, const struct rfc5322_opts *opts,
 	if ((ex = write_added(&o, opts)) != EX_OK)
 		goto out;
 	TAILQ_FOREACH(f, &m->fields, entry) {
-		if (dropped(f, opts))
+		if (dropped(m, f, opts))
 			continue;
 		if ((ex = out_add(&o, f->text, f->textlen)) != EX_OK)
 			goto out;

@@ -182,8 +182,11 @@ test_msmtp_shapes(void)
 	check("Subject: x\n\n.\n..x\n",
 	    ADDED "Subject: x\r\n\r\n.\r\n..x\r\n", "no dot-stuffing here");
 	check("From:\nTo: a@x\n\nb\n",
-	    ADDED "From:\r\nTo: a@x\r\n\r\nb\r\n",
-	    "empty From: counts as missing");
+	    ADDED "To: a@x\r\n\r\nb\r\n",
+	    "empty From: counts as missing and is replaced");
+	check("From: undisclosed-senders:;\nTo: a@x\n\nb\n",
+	    ADDED "To: a@x\r\n\r\nb\r\n",
+	    "From: without an address is replaced, never doubled");
 	check("From: Orig <o@x>\nDate: x\nMessage-ID: <m@x>\n\nb\n",
 	    "From: Orig <o@x>\r\nDate: x\r\nMessage-ID: <m@x>\r\n\r\nb\r\n",
 	    "nothing added when present");
