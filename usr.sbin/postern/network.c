@@ -202,6 +202,10 @@ io_wait(int fd, int events, int timeout)
 	return r;
 }
 
+/*
+ * Read or write len bytes.  Returns 0, or -1 with errno set: ETIMEDOUT
+ * when the timeout expired, 0 when the peer closed before len bytes came.
+ */
 static int
 io_full(int fd, void *buf, size_t len, int writing, int timeout)
 {
@@ -209,11 +213,17 @@ io_full(int fd, void *buf, size_t len, int writing, int timeout)
 	ssize_t		 r;
 
 	while (len > 0) {
-		if (io_wait(fd, writing ? POLLOUT : POLLIN, timeout) <= 0)
+		if ((r = io_wait(fd, writing ? POLLOUT : POLLIN,
+		    timeout)) <= 0) {
+			if (r == 0)
+				errno = ETIMEDOUT;
 			return -1;
+		}
 		r = writing ? write(fd, p, len) : read(fd, p, len);
 		if (r == -1 && (errno == EINTR || errno == EAGAIN))
 			continue;
+		if (r == 0)
+			errno = 0;
 		if (r <= 0)
 			return -1;
 		p += r;
@@ -222,18 +232,36 @@ io_full(int fd, void *buf, size_t len, int writing, int timeout)
 	return 0;
 }
 
+/* A failed io_full() as msmtp reports it: EX_IOERR. */
+static int
+io_error(struct smtp_result *res, int writing)
+{
+	const char	*what = writing ? "write" : "read";
+
+	if (errno == 0)
+		result_set(res, EX_IOERR, "network %s error", what);
+	else
+		result_set(res, EX_IOERR, "network %s error: %s", what,
+		    errno == ETIMEDOUT ? "the operation timed out" :
+		    strerror(errno));
+	return -1;
+}
+
 /*
  * SOCKS5 (RFC 1928) CONNECT without authentication, the name resolved by
- * the proxy, as msmtp does.
+ * the proxy, as msmtp does, with its messages: a refusal or a reply that
+ * makes no sense is a "proxy failure" (EX_UNAVAILABLE), a failed read or
+ * write a network error (EX_IOERR).
  */
 static int
 socks5(struct net *n, struct smtp_result *res)
 {
 	static const char *errs[] = {
-		"succeeded", "general SOCKS server failure",
-		"connection not allowed by ruleset", "network unreachable",
-		"host unreachable", "connection refused", "TTL expired",
-		"command not supported", "address type not supported"
+		"succeeded", "general server failure",
+		"connection not allowed", "network unreachable",
+		"host unreachable", "connection refused",
+		"time-to-live expired", "command not supported",
+		"address type not supported"
 	};
 	unsigned char	 buf[512];
 	size_t		 hl = strlen(n->proxy_host), skip;
@@ -247,14 +275,12 @@ socks5(struct net *n, struct smtp_result *res)
 	buf[0] = 5;
 	buf[1] = 1;
 	buf[2] = 0;
-	if (io_full(n->sock, buf, 3, 1, t) == -1 ||
-	    io_full(n->sock, buf, 2, 0, t) == -1)
-		goto ioerr;
-	if (buf[0] != 5 || buf[1] != 0) {
-		result_set(res, EX_UNAVAILABLE, "proxy failure: the proxy "
-		    "requires an unsupported authentication method");
-		return -1;
-	}
+	if (io_full(n->sock, buf, 3, 1, t) == -1)
+		return io_error(res, 1);
+	if (io_full(n->sock, buf, 2, 0, t) == -1)
+		return io_error(res, 0);
+	if (buf[0] != 5 || buf[1] != 0)
+		goto unexpected;
 	buf[0] = 5;
 	buf[1] = 1;
 	buf[2] = 0;
@@ -263,14 +289,12 @@ socks5(struct net *n, struct smtp_result *res)
 	memcpy(buf + 5, n->proxy_host, hl);
 	buf[5 + hl] = (unsigned char)(n->proxy_port >> 8);
 	buf[6 + hl] = (unsigned char)n->proxy_port;
-	if (io_full(n->sock, buf, 7 + hl, 1, t) == -1 ||
-	    io_full(n->sock, buf, 4, 0, t) == -1)
-		goto ioerr;
-	if (buf[0] != 5) {
-		result_set(res, EX_UNAVAILABLE, "proxy failure: invalid "
-		    "reply from the proxy");
-		return -1;
-	}
+	if (io_full(n->sock, buf, 7 + hl, 1, t) == -1)
+		return io_error(res, 1);
+	if (io_full(n->sock, buf, 4, 0, t) == -1)
+		return io_error(res, 0);
+	if (buf[0] != 5)
+		goto unexpected;
 	if (buf[1] != 0) {
 		result_set(res, EX_UNAVAILABLE, "proxy failure: %s",
 		    buf[1] < sizeof(errs) / sizeof(errs[0]) ? errs[buf[1]] :
@@ -286,20 +310,17 @@ socks5(struct net *n, struct smtp_result *res)
 		break;
 	case 3:
 		if (io_full(n->sock, buf, 1, 0, t) == -1)
-			goto ioerr;
+			return io_error(res, 0);
 		skip = (size_t)buf[0] + 2;
 		break;
 	default:
-		result_set(res, EX_UNAVAILABLE, "proxy failure: invalid "
-		    "address type in the proxy's reply");
-		return -1;
+		goto unexpected;
 	}
 	if (io_full(n->sock, buf, skip, 0, t) == -1)
-		goto ioerr;
+		return io_error(res, 0);
 	return 0;
-ioerr:
-	result_set(res, EX_UNAVAILABLE, "proxy failure: %s",
-	    errno ? strerror(errno) : "the connection was closed");
+unexpected:
+	result_set(res, EX_UNAVAILABLE, "proxy failure: unexpected reply");
 	return -1;
 }
 
