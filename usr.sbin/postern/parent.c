@@ -34,6 +34,7 @@
 #include "proc.h"
 #include "proto.h"
 #include "rfc5322.h"
+#include "roles.h"
 #include "smtp_client.h"
 
 #define SYSTEM_CA_FILE	"/etc/ssl/certs/ca-certificates.crt"
@@ -125,6 +126,31 @@ child_send(struct child *c, uint32_t type, int fd, const struct ipc_buf *b)
 		    "reader" : c->role == ROLE_SECRETS ? "secrets" : "network");
 }
 
+/* The payload of every *_ERROR message: a sysexits code and a text. */
+static void
+parse_error(const struct ipc_msg *m, int *code, char *text, size_t textsz)
+{
+	struct ipc_cur	 c;
+	uint32_t	 v;
+
+	ipc_cur_init(&c, m);
+	if (m->fd != -1 || ipc_cur_u32(&c, &v) == -1 || v == 0 || v > 255 ||
+	    ipc_cur_strbuf(&c, text, textsz) == -1 || ipc_cur_end(&c) == -1)
+		fatalx("bad error message %u from a child", m->hdr.type);
+	*code = (int)v;
+}
+
+/* A child closed its channel before its answer: say how it ended. */
+static __dead void
+child_gone(struct child *c)
+{
+	char	 msg[512];
+
+	if (proc_wait(c, msg, sizeof(msg)) != 0)
+		die(EX_SOFTWARE, "%s", msg);
+	die(EX_SOFTWARE, "the %s process went away", role_name(c->role));
+}
+
 /*
  * The reader's report on the header.  A reader that dies or fails here is
  * reported at once: nothing has gone to the network yet.
@@ -134,16 +160,12 @@ reader_header(struct send *s)
 {
 	struct ipc_msg	 m;
 	struct ipc_cur	 c;
-	char		*str, msg[512];
-	uint32_t	 code;
-	int		 r;
+	char		*str, msg[1024];
+	int		 code;
 
 	for (;;) {
-		if ((r = ipc_recv(&s->reader.ipc, &m)) != 1) {
-			if (proc_wait(&s->reader, msg, sizeof(msg)) != 0)
-				die(EX_SOFTWARE, "%s", msg);
-			die(EX_SOFTWARE, "the reader process went away");
-		}
+		if (ipc_recv(&s->reader.ipc, &m) != 1)
+			child_gone(&s->reader);
 		ipc_cur_init(&c, &m);
 		if (m.fd != -1)
 			fatalx("reader sent a descriptor");
@@ -168,11 +190,8 @@ reader_header(struct send *s)
 				fatalx("bad MSG_R_HDR_DONE");
 			return;
 		case MSG_R_ERROR:
-			if (ipc_cur_u32(&c, &code) == -1 ||
-			    ipc_cur_str(&c, &str) == -1 || str == NULL ||
-			    ipc_cur_end(&c) == -1 || code > 255)
-				fatalx("bad MSG_R_ERROR");
-			die((int)code, "%s", str);
+			parse_error(&m, &code, msg, sizeof(msg));
+			die(code, "%s", msg);
 		default:
 			fatalx("unexpected message %u from the reader",
 			    m.hdr.type);
@@ -258,10 +277,8 @@ start_secrets(struct send *s, int peer)
 {
 	struct ipc_buf	 b;
 	struct ipc_msg	 m;
-	struct ipc_cur	 c;
-	uint32_t	 code;
-	char		*str, msg[512];
-	int		 r;
+	char		 msg[1024];
+	int		 code;
 
 	proc_spawn(&s->secrets, ROLE_SECRETS, -1, peer, environ);
 	ipc_buf_init(&b);
@@ -281,23 +298,16 @@ start_secrets(struct send *s, int peer)
 		freezero(s->acc->password, strlen(s->acc->password));
 		s->acc->password = NULL;
 	}
-	if ((r = ipc_recv(&s->secrets.ipc, &m)) != 1) {
-		if (proc_wait(&s->secrets, msg, sizeof(msg)) != 0)
-			die(EX_SOFTWARE, "%s", msg);
-		die(EX_SOFTWARE, "the secrets process went away");
-	}
+	if (ipc_recv(&s->secrets.ipc, &m) != 1)
+		child_gone(&s->secrets);
 	switch (m.hdr.type) {
 	case MSG_S_READY:
 		if (m.datalen != 0 || m.fd != -1)
 			fatalx("bad MSG_S_READY");
 		break;
 	case MSG_S_ERROR:
-		ipc_cur_init(&c, &m);
-		if (ipc_cur_u32(&c, &code) == -1 ||
-		    ipc_cur_str(&c, &str) == -1 || str == NULL ||
-		    ipc_cur_end(&c) == -1 || code > 255)
-			fatalx("bad MSG_S_ERROR");
-		die((int)code, "%s", str);
+		parse_error(&m, &code, msg, sizeof(msg));
+		die(code, "%s", msg);
 	default:
 		fatalx("unexpected message %u from the secrets process",
 		    m.hdr.type);
@@ -465,7 +475,6 @@ reader_final(struct send *s, struct ipc_msg *m)
 {
 	struct ipc_cur	 c;
 	uint64_t	 bytes;
-	uint32_t	 code;
 	uint32_t	 verdict;
 
 	ipc_cur_init(&c, m);
@@ -480,11 +489,7 @@ reader_final(struct send *s, struct ipc_msg *m)
 		s->r_code = EX_OK;
 		break;
 	case MSG_R_ERROR:
-		if (ipc_cur_u32(&c, &code) == -1 ||
-		    ipc_cur_strbuf(&c, s->r_msg, sizeof(s->r_msg)) == -1 ||
-		    ipc_cur_end(&c) == -1 || code == 0 || code > 255)
-			fatalx("bad MSG_R_ERROR");
-		s->r_code = (int)code;
+		parse_error(m, &s->r_code, s->r_msg, sizeof(s->r_msg));
 		break;
 	default:
 		fatalx("unexpected message %u from the reader", m->hdr.type);
@@ -764,7 +769,7 @@ expand_aliases(struct send *s, struct addr_list *list)
 		if (al->error[0] != '\0')
 			die(EX_CONFIG, "%s: %s", s->acc->aliases, al->error);
 		if (aliases_expand(al, list, err, sizeof(err)) != 0)
-			die(EX_CONFIG, "%s", err);
+			die(EX_CONFIG, "%s: %s", s->acc->aliases, err);
 		aliases_free(al);
 	}
 	TAILQ_FOREACH(a, list, entry)
