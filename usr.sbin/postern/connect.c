@@ -47,14 +47,18 @@ wait_connected(int s, int timeout)
 	return 0;
 }
 
+/*
+ * The address is parsed whatever the socket's family, as msmtp does: an
+ * IPv4 source for an IPv6 peer fails in bind() (EINVAL), not here.
+ */
 static int
-bind_source(int s, const char *source_ip, int family)
+bind_source(int s, const char *source_ip)
 {
 	struct addrinfo	 hints, *res;
 	int		 r;
 
 	memset(&hints, 0, sizeof(hints));
-	hints.ai_family = family;
+	hints.ai_family = AF_UNSPEC;
 	hints.ai_socktype = SOCK_STREAM;
 	hints.ai_flags = AI_NUMERICHOST | AI_PASSIVE;
 	if (getaddrinfo(source_ip, NULL, &hints, &res) != 0) {
@@ -104,7 +108,7 @@ connect_tcp(const char *host, int port, const char *source_ip, int timeout,
 			return -EX_OSERR;
 		}
 		if (source_ip != NULL && *source_ip != '\0' &&
-		    bind_source(s, source_ip, ai->ai_family) == -1) {
+		    bind_source(s, source_ip) == -1) {
 			snprintf(err, errsz, "cannot bind source ip %s: %s",
 			    source_ip, strerror(errno));
 			close(s);
