@@ -357,6 +357,24 @@ peer_fail(const struct ipc_msg *m, struct smtp_result *res)
 	return -1;
 }
 
+/*
+ * One AUTH step: send a message to the secrets process and take its
+ * answer, which must be of type want or an AUTH_FAIL.
+ */
+static int
+peer_ask(struct net *n, uint32_t type, const struct ipc_buf *b, uint32_t want,
+    struct ipc_msg *m, struct smtp_result *res)
+{
+	if (ipc_compose_buf(&n->peer, type, -1, b) == -1 ||
+	    peer_recv(n, m, res) == -1)
+		return -1;
+	if (m->hdr.type == MSG_AUTH_FAIL)
+		return peer_fail(m, res);
+	if (m->hdr.type != want)
+		fatalx("network: unexpected message %u", m->hdr.type);
+	return 0;
+}
+
 static int
 cb_auth_start(void *ctx, const char *offered, int tls_active,
     const unsigned char *cbind, size_t cbindlen, char *mech, size_t mechsz,
@@ -372,21 +390,13 @@ cb_auth_start(void *ctx, const char *offered, int tls_active,
 	ipc_buf_u32(&b, tls_active ? 1 : 0);
 	ipc_buf_bytes(&b, cbind != NULL ? cbind : (const unsigned char *)"",
 	    cbind != NULL ? cbindlen : 0);
-	if (ipc_compose_buf(&n->peer, MSG_AUTH_START, -1, &b) == -1 ||
-	    peer_recv(n, &m, res) == -1)
+	if (peer_ask(n, MSG_AUTH_START, &b, MSG_AUTH_MECH, &m, res) == -1)
 		return -1;
-	switch (m.hdr.type) {
-	case MSG_AUTH_MECH:
-		ipc_cur_init(&c, &m);
-		if (ipc_cur_strbuf(&c, mech, mechsz) == -1 ||
-		    ipc_cur_str(&c, initial) == -1 || ipc_cur_end(&c) == -1)
-			fatalx("network: bad MSG_AUTH_MECH");
-		return 0;
-	case MSG_AUTH_FAIL:
-		return peer_fail(&m, res);
-	default:
-		fatalx("network: unexpected message %u", m.hdr.type);
-	}
+	ipc_cur_init(&c, &m);
+	if (ipc_cur_strbuf(&c, mech, mechsz) == -1 ||
+	    ipc_cur_str(&c, initial) == -1 || ipc_cur_end(&c) == -1)
+		fatalx("network: bad MSG_AUTH_MECH");
+	return 0;
 }
 
 static int
@@ -400,22 +410,15 @@ cb_auth_step(void *ctx, const char *challenge, char **response,
 
 	ipc_buf_init(&b);
 	ipc_buf_str(&b, challenge);
-	if (ipc_compose_buf(&n->peer, MSG_AUTH_CHALLENGE, -1, &b) == -1 ||
-	    peer_recv(n, &m, res) == -1)
+	if (peer_ask(n, MSG_AUTH_CHALLENGE, &b, MSG_AUTH_RESPONSE, &m,
+	    res) == -1)
 		return -1;
-	switch (m.hdr.type) {
-	case MSG_AUTH_RESPONSE:
-		ipc_cur_init(&c, &m);
-		if (ipc_cur_str(&c, response) == -1 || *response == NULL ||
-		    ipc_cur_end(&c) == -1)
-			fatalx("network: bad MSG_AUTH_RESPONSE");
-		explicit_bzero(n->peer.rbuf, sizeof(n->peer.rbuf));
-		return 0;
-	case MSG_AUTH_FAIL:
-		return peer_fail(&m, res);
-	default:
-		fatalx("network: unexpected message %u", m.hdr.type);
-	}
+	ipc_cur_init(&c, &m);
+	if (ipc_cur_str(&c, response) == -1 || *response == NULL ||
+	    ipc_cur_end(&c) == -1)
+		fatalx("network: bad MSG_AUTH_RESPONSE");
+	explicit_bzero(n->peer.rbuf, sizeof(n->peer.rbuf));
+	return 0;
 }
 
 static int
@@ -428,19 +431,11 @@ cb_auth_done(void *ctx, int code, const char *text, struct smtp_result *res)
 	ipc_buf_init(&b);
 	ipc_buf_u32(&b, (uint32_t)code);
 	ipc_buf_str(&b, text);
-	if (ipc_compose_buf(&n->peer, MSG_AUTH_RESULT, -1, &b) == -1 ||
-	    peer_recv(n, &m, res) == -1)
+	if (peer_ask(n, MSG_AUTH_RESULT, &b, MSG_AUTH_OK, &m, res) == -1)
 		return -1;
-	switch (m.hdr.type) {
-	case MSG_AUTH_OK:
-		if (m.datalen != 0)
-			fatalx("network: bad MSG_AUTH_OK");
-		return 0;
-	case MSG_AUTH_FAIL:
-		return peer_fail(&m, res);
-	default:
-		fatalx("network: unexpected message %u", m.hdr.type);
-	}
+	if (m.datalen != 0)
+		fatalx("network: bad MSG_AUTH_OK");
+	return 0;
 }
 
 static ssize_t
