@@ -1,3 +1,4 @@
+#ifdef __linux__
 #include <sys/prctl.h>
 #include <sys/resource.h>
 
@@ -81,3 +82,4 @@ sandbox_filter(const char *role, const struct sb_rule *common, size_t ncommon,
 	}
 	seccomp_release(ctx);
 }
+#endif /* __linux__ */

@@ -64,6 +64,22 @@ proc_init(void)
 		fatal("signal");
 }
 
+const char *
+role_name(enum role r)
+{
+	switch (r) {
+	case ROLE_PARENT:
+		return "parent";
+	case ROLE_READER:
+		return "reader";
+	case ROLE_SECRETS:
+		return "secrets";
+	case ROLE_NETWORK:
+		return "network";
+	}
+	return "unknown";
+}
+
 int
 proc_role(const char *name, enum role *r)
 {

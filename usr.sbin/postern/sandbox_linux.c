@@ -3,6 +3,7 @@
  * None of them may open a file, create a socket, connect, exec, fork or
  * trace: those calls are absent from every table, so they kill the process.
  */
+#ifdef __linux__
 #include <sys/mman.h>
 
 #include <errno.h>
@@ -73,22 +74,6 @@ static const struct sb_rule network[] = {
 	SB_ALLOW(clock_nanosleep),
 };
 
-const char *
-role_name(enum role r)
-{
-	switch (r) {
-	case ROLE_PARENT:
-		return "parent";
-	case ROLE_READER:
-		return "reader";
-	case ROLE_SECRETS:
-		return "secrets";
-	case ROLE_NETWORK:
-		return "network";
-	}
-	return "unknown";
-}
-
 void
 sandbox_lockdown(enum role r)
 {
@@ -112,3 +97,4 @@ sandbox_lockdown(enum role r)
 		fatalx("no sandbox for role %s", name);
 	}
 }
+#endif /* __linux__ */

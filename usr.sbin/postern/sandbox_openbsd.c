@@ -1,0 +1,36 @@
+/*
+ * What each process of postern may do once it has locked itself down, on
+ * OpenBSD: the same points as sandbox_linux.c, with pledge(2) and
+ * unveil(2).  No child may see any file, create a socket, exec or fork.
+ */
+#ifdef __OpenBSD__
+#include <sys/resource.h>
+
+#include <unistd.h>
+
+#include "log.h"
+#include "roles.h"
+
+void
+sandbox_lockdown(enum role r)
+{
+	struct rlimit	 rl = { 0, 0 };
+	const char	*promises;
+
+	switch (r) {
+	case ROLE_READER:	/* stdin, the body pipe, the parent channel */
+	case ROLE_SECRETS:	/* the channel to the network process */
+	case ROLE_NETWORK:	/* the connected socket it was handed */
+		promises = "stdio";
+		break;
+	default:
+		fatalx("no sandbox for role %s", role_name(r));
+	}
+	if (setrlimit(RLIMIT_CORE, &rl) == -1)
+		fatal("setrlimit(RLIMIT_CORE)");
+	if (unveil("/", "") == -1 || unveil(NULL, NULL) == -1)
+		fatal("%s: unveil", role_name(r));
+	if (pledge(promises, "") == -1)
+		fatal("%s: pledge", role_name(r));
+}
+#endif /* __OpenBSD__ */
