@@ -27,6 +27,8 @@ The script is a list of directives, one a line ("#" starts a comment):
     strict-params          MAIL/RCPT parameters that were not advertised get 555
     lmtp                   speak LMTP: LHLO, one reply per recipient after the dot
     closed                 accept nothing: the port is bound but not listening
+    listen ipv4|ipv6|unix  where to listen: 127.0.0.1 (default), ::1, or a
+                           unix domain socket (ScriptedServer's unix_path)
     on STEP[#N][@C] ACTION [ARG]
 
 STEP is CONNECT (the greeting), EHLO, HELO, LHLO, STARTTLS, AUTH (the AUTH
@@ -48,12 +50,12 @@ occurrence on the connection, @C the C-th connection.  ACTION:
     stall           never answer; keep reading until the client goes away
     delay SECS      wait, then behave normally
 
-Used as a program:  smtpd.py [--pki DIR] [--record FILE] SCRIPT
+Used as a program:  smtpd.py [--pki DIR] [--record FILE] [--unix PATH] SCRIPT
 prints the port on stdout, serves until SIGTERM or SIGINT, then writes
 the record (JSON) to FILE or stdout.  The protocol scenario runner imports
 this file and uses ScriptedServer directly.
 
-The record holds, per connection: the transcript (client lines with
+The record holds, per connection: the peer's address, the transcript (client lines with
 "buffered", the octets already waiting behind the line when it was read, and
 "pipelined", true when the next command came before the reply was sent;
 server lines), events (tls, drop, reset, stall, eof, ...), TLS parameters,
@@ -185,6 +187,7 @@ class Script:
         self.strict_params = False
         self.lmtp = False
         self.closed = False
+        self.listen = "ipv4"
         self.rules = []
         for no, line in enumerate(text.splitlines(), 1):
             line = line.strip()
@@ -227,6 +230,10 @@ class Script:
             if len(parts) != 2:
                 raise ScriptError("usage: user NAME PASSWORD")
             self.users[parts[0]] = parts[1]
+        elif word == "listen":
+            if arg not in ("ipv4", "ipv6", "unix"):
+                raise ScriptError("listen is ipv4, ipv6 or unix")
+            self.listen = arg
         elif word == "size-limit":
             self.size_limit = int(arg)
         elif word == "on":
@@ -251,7 +258,7 @@ class Closed(Exception):
 
 
 class Connection:
-    def __init__(self, server, sock, number):
+    def __init__(self, server, sock, number, peer=None):
         self.srv = server
         self.script = server.script
         self.sock = sock
@@ -263,7 +270,8 @@ class Connection:
         self.helo = None
         self.advertised = []
         self.txn = None
-        self.rec = {"number": number, "transcript": [], "events": [],
+        self.rec = {"number": number, "peer": peer,
+                    "transcript": [], "events": [],
                     "tls": None, "helo": None, "auth": [],
                     "transactions": []}
 
@@ -821,9 +829,10 @@ class Connection:
 
 
 class ScriptedServer:
-    """Serve one Script on 127.0.0.1, port chosen by the kernel."""
+    """Serve one Script on 127.0.0.1 (or ::1, or the unix socket unix_path
+    when the script says listen ipv6 or unix), port chosen by the kernel."""
 
-    def __init__(self, script, pki=None):
+    def __init__(self, script, pki=None, unix_path=None):
         if isinstance(script, str):
             script = Script(script)
         self.script = script
@@ -831,9 +840,20 @@ class ScriptedServer:
         self.conns = []
         self.threads = []
         self.lock = threading.Lock()
-        self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        self.sock.bind(("127.0.0.1", 0))
-        self.port = self.sock.getsockname()[1]
+        self.unix_path = None
+        if script.listen == "unix":
+            if not unix_path:
+                raise ScriptError("listen unix needs a socket path")
+            self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            self.sock.bind(unix_path)
+            self.unix_path = unix_path
+            self.port = 0
+        else:
+            six = script.listen == "ipv6"
+            self.sock = socket.socket(socket.AF_INET6 if six else
+                                      socket.AF_INET, socket.SOCK_STREAM)
+            self.sock.bind(("::1" if six else "127.0.0.1", 0))
+            self.port = self.sock.getsockname()[1]
         self._ctx = None
         self.acceptor = None
         self.stopping = False
@@ -867,14 +887,15 @@ class ScriptedServer:
         n = 0
         while True:
             try:
-                c, _ = self.sock.accept()
+                c, addr = self.sock.accept()
             except OSError:
                 return
             if self.stopping:
                 c.close()
                 return
             n += 1
-            conn = Connection(self, c, n)
+            peer = addr[0] if isinstance(addr, tuple) else None
+            conn = Connection(self, c, n, peer)
             t = threading.Thread(target=conn.run, daemon=True)
             with self.lock:
                 self.conns.append(conn)
@@ -888,6 +909,11 @@ class ScriptedServer:
         except OSError:
             pass
         self.sock.close()
+        if self.unix_path is not None:
+            try:
+                os.unlink(self.unix_path)
+            except OSError:
+                pass
         if self.acceptor is not None:
             self.acceptor.join(wait)
         deadline = time.monotonic() + wait
@@ -912,6 +938,7 @@ def main(argv):
     ap = argparse.ArgumentParser(description="scripted SMTP server")
     ap.add_argument("--pki", help="directory made by pki.sh")
     ap.add_argument("--record", help="write the JSON record here at exit")
+    ap.add_argument("--unix", help="socket path for listen unix")
     ap.add_argument("script", help="file of directives, or a scenario file "
                     "(its [server] section is used); - for stdin")
     a = ap.parse_args(argv)
@@ -919,7 +946,7 @@ def main(argv):
     m = re.search(r"^\[server\]\n(.*?)(?=^\[[a-z]|\Z)", text, re.M | re.S)
     if m:
         text = m.group(1)
-    srv = ScriptedServer(Script(text), a.pki).start()
+    srv = ScriptedServer(Script(text), a.pki, a.unix).start()
     print(srv.port, flush=True)
     done = threading.Event()
     signal.signal(signal.SIGTERM, lambda *x: done.set())
