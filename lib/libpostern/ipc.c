@@ -12,12 +12,20 @@
 
 #define IPC_NULLSTR	0xffffffffU
 
+/*
+ * Field by field: the read buffer is large, and zeroing it would touch
+ * every page of it in each new process for nothing (rlen says what is in).
+ */
 void
 ipc_init(struct ipc *ipc, int fd)
 {
-	memset(ipc, 0, sizeof(*ipc));
 	ipc->fd = fd;
+	ipc->rlen = 0;
+	ipc->roff = 0;
+	ipc->nfds = 0;
+	ipc->eof = 0;
 	TAILQ_INIT(&ipc->outq);
+	ipc->queued = 0;
 }
 
 void

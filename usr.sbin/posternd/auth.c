@@ -368,6 +368,7 @@ auth_main(void)
 	int		 timeout, null;
 
 	log_procname("auth");
+	sandbox_closefrom(FD_PARENT + 1);
 	ipc_init(&parent, FD_PARENT);
 	if ((null = open("/dev/null", O_RDWR | O_CLOEXEC)) == -1)
 		fatal("/dev/null");
@@ -376,7 +377,6 @@ auth_main(void)
 	if (dup2(null, STDIN_FILENO) == -1 || dup2(null, STDOUT_FILENO) == -1)
 		fatal("dup2");
 	close(null);
-	sandbox_closefrom(FD_PARENT + 1);
 	if (ipc_send(&parent, MSG_A_READY, -1, NULL, 0) == -1)
 		fatal("auth: send");
 	sandbox_lockdown(ROLE_AUTH);

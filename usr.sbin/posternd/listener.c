@@ -22,6 +22,7 @@
 #include <poll.h>
 #include <pwd.h>
 #include <signal.h>
+#include <spawn.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -37,7 +38,6 @@
 #include "posternd.h"
 
 #define MAX_LISTEN	16
-#define FD_EXE		7
 #define TLS_FILE_MAX	(1024 * 1024)
 #define CHUNK		(60 * 1024)
 #define KILL_GRACE	60000		/* ms past the session's own deadline */
@@ -45,8 +45,7 @@
 
 enum sstate {
 	S_IDLE,		/* between transactions */
-	S_ENVELOPE,	/* MAIL seen, recipients arriving */
-	S_DATA,		/* the session writes the message */
+	S_ENVELOPE,	/* the sender came, recipients arriving */
 	S_DELIVER,	/* the command runs */
 };
 
@@ -88,6 +87,7 @@ static int			 nlisten;
 static unsigned int		 nsessions;
 static uint32_t			 nextid;
 static int			 exefd = -1;
+static int			 devnull = -1;
 static int			 logfd = -1;
 static int			 root;
 static uid_t			 s_uid;
@@ -149,60 +149,25 @@ on_signal(int sig)
 		got_term = 1;
 }
 
-static int
-lift(int fd)
-{
-	int	 nfd;
-
-	if (fd == -1)
-		return -1;
-	if ((nfd = fcntl(fd, F_DUPFD, 20)) == -1)
-		_exit(71);
-	return nfd;
-}
-
 /*
  * A child role is a fresh image of this very file (opened at start-up,
  * never found through argv[0] or $PATH) with only the descriptors given.
+ * posix_spawn (a vfork underneath) rather than fork: the listener's pages
+ * are not made copy-on-write twice for every message.
  */
 static pid_t
 spawn(enum role role, int chan, int in, int out, int authfd, int keepstdio)
 {
-	char		*argv[4], *envp[2], tz[256];
-	const char	*t;
-	sigset_t	 none;
-	pid_t		 pid;
+	posix_spawn_file_actions_t	 fa;
+	posix_spawnattr_t		 sa;
+	sigset_t			 none, deflt;
+	char				*argv[4], *envp[2], tz[256], exe[64];
+	const char			*t;
+	pid_t				 pid;
+	int				 rc;
 
-	if ((pid = fork()) != 0)
-		return pid;
-	{
-		int c = lift(chan), i = lift(in), o = lift(out);
-		int a = lift(authfd), e = lift(exefd);
-
-		if (dup2(c, FD_PARENT) == -1 ||
-		    (i != -1 && dup2(i, FD_CLIENT_IN) == -1) ||
-		    (o != -1 && dup2(o, FD_CLIENT_OUT) == -1) ||
-		    (a != -1 && dup2(a, FD_AUTH) == -1) ||
-		    dup2(e, FD_EXE) == -1 ||
-		    fcntl(FD_EXE, F_SETFD, FD_CLOEXEC) == -1)
-			_exit(71);
-	}
-	closefrom(FD_EXE + 1);
-	if (!keepstdio) {
-		int null = open("/dev/null", O_RDWR);
-
-		if (null == -1 || dup2(null, 0) == -1 || dup2(null, 1) == -1)
-			_exit(71);
-		if (null > 2)
-			close(null);
-	}
-	signal(SIGPIPE, SIG_DFL);
-	signal(SIGCHLD, SIG_DFL);
-	signal(SIGTERM, SIG_DFL);
-	signal(SIGINT, SIG_DFL);
-	signal(SIGHUP, SIG_DFL);
-	sigemptyset(&none);
-	sigprocmask(SIG_SETMASK, &none, NULL);
+	/* The child resolves it: our descriptor, not its own (closed by then). */
+	snprintf(exe, sizeof(exe), "/proc/%ld/fd/%d", (long)getpid(), exefd);
 	argv[0] = (char *)(uintptr_t)"posternd";
 	argv[1] = (char *)(uintptr_t)ROLE_FLAG;
 	argv[2] = (char *)(uintptr_t)role_name(role);
@@ -212,8 +177,49 @@ spawn(enum role role, int chan, int in, int out, int authfd, int keepstdio)
 	if ((t = getenv("TZ")) != NULL &&
 	    snprintf(tz, sizeof(tz), "TZ=%s", t) < (int)sizeof(tz))
 		envp[0] = tz;
-	fexecve(FD_EXE, argv, envp);
-	_exit(71);
+
+	/* Every source descriptor is above FD_AUTH, so no dup2 clobbers one. */
+	if (posix_spawn_file_actions_init(&fa) != 0)
+		return -1;
+	rc = posix_spawn_file_actions_adddup2(&fa, chan, FD_PARENT);
+	if (rc == 0 && in != -1)
+		rc = posix_spawn_file_actions_adddup2(&fa, in, FD_CLIENT_IN);
+	if (rc == 0 && out != -1)
+		rc = posix_spawn_file_actions_adddup2(&fa, out, FD_CLIENT_OUT);
+	if (rc == 0 && authfd != -1)
+		rc = posix_spawn_file_actions_adddup2(&fa, authfd, FD_AUTH);
+	if (rc == 0 && !keepstdio)
+		rc = posix_spawn_file_actions_adddup2(&fa, devnull,
+		    STDIN_FILENO);
+	if (rc == 0 && !keepstdio)
+		rc = posix_spawn_file_actions_adddup2(&fa, devnull,
+		    STDOUT_FILENO);
+	if (rc == 0)
+		rc = posix_spawn_file_actions_addclosefrom_np(&fa, FD_AUTH + 1);
+	sigemptyset(&none);
+	sigemptyset(&deflt);
+	sigaddset(&deflt, SIGPIPE);
+	sigaddset(&deflt, SIGCHLD);
+	sigaddset(&deflt, SIGTERM);
+	sigaddset(&deflt, SIGINT);
+	sigaddset(&deflt, SIGHUP);
+	if (rc == 0 && (rc = posix_spawnattr_init(&sa)) == 0) {
+		rc = posix_spawnattr_setflags(&sa, POSIX_SPAWN_SETSIGMASK |
+		    POSIX_SPAWN_SETSIGDEF);
+		if (rc == 0)
+			rc = posix_spawnattr_setsigmask(&sa, &none);
+		if (rc == 0)
+			rc = posix_spawnattr_setsigdefault(&sa, &deflt);
+		if (rc == 0)
+			rc = posix_spawn(&pid, exe, &fa, &sa, argv, envp);
+		posix_spawnattr_destroy(&sa);
+	}
+	posix_spawn_file_actions_destroy(&fa);
+	if (rc != 0) {
+		errno = rc;
+		return -1;
+	}
+	return pid;
 }
 
 static void
@@ -279,6 +285,44 @@ session_reset(struct session *s)
 	s->state = S_IDLE;
 }
 
+/*
+ * An empty file for the session's next message.  The listener keeps its
+ * own descriptor: what it delivers is the file it created, whatever the
+ * session sends back.
+ */
+static int
+give_memfd(struct session *s)
+{
+	int	 fd;
+
+	if (s->memfd != -1)
+		close(s->memfd);
+	if ((s->memfd = memfd_create("posternd-message",
+	    MFD_CLOEXEC | MFD_ALLOW_SEALING)) == -1 ||
+	    (fd = fcntl(s->memfd, F_DUPFD_CLOEXEC, 10)) == -1) {
+		plog(s->pid, LOG_ERR, "session %u: memfd_create: %s", s->id,
+		    strerror(errno));
+		return -1;
+	}
+	if (ipc_compose(&s->ipc, MSG_S_DATA_FD, 0, fd, NULL, 0) == -1)
+		fatal("ipc_compose");
+	return 0;
+}
+
+/* The transaction is over: forget it and hand out a fresh file. */
+static void
+next_message(struct session *s)
+{
+	session_reset(s);
+	if (!s->open)
+		return;
+	if (give_memfd(s) == -1) {
+		kill(s->pid, SIGKILL);
+		return;
+	}
+	ipc_write(&s->ipc);
+}
+
 static void
 session_start(int in, int out, const char *peer)
 {
@@ -341,6 +385,8 @@ session_start(int in, int out, const char *peer)
 		flags |= SF_DASH_RCPT;
 	if (root)
 		flags |= SF_CHROOT;
+	if (conf->logmode != LOGTO_NONE)
+		flags |= SF_LOG;
 	ipc_buf_init(&b);
 	ipc_buf_u32(&b, flags);
 	ipc_buf_u32(&b, conf->timeout);
@@ -362,6 +408,8 @@ session_start(int in, int out, const char *peer)
 	}
 	if (ipc_compose(&s->ipc, MSG_S_GO, 0, -1, NULL, 0) == -1)
 		fatal("ipc_compose");
+	if (give_memfd(s) == -1)
+		kill(s->pid, SIGKILL);
 	ipc_write(&s->ipc);
 	plog(s->pid, LOG_INFO, "connection from %s, active sessions %u "
 	    "(max %u)", peer[0] ? peer : "unknown", nsessions,
@@ -443,7 +491,7 @@ deliver(struct session *s)
 		plog(s->pid, LOG_ERR, "session %u: cannot seal the message: "
 		    "%s", s->id, strerror(errno));
 		send_result(s, 451, "4.3.0 Cannot start pipe command");
-		session_reset(s);
+		next_message(s);
 		return;
 	}
 	if (conf->max_message_size > 0 && (uint64_t)st.st_size >
@@ -460,7 +508,7 @@ deliver(struct session *s)
 		if (in != -1)
 			close(in);
 		send_result(s, 451, "4.3.0 Cannot start pipe command");
-		session_reset(s);
+		next_message(s);
 		return;
 	}
 	pid = command_start(&cmd, argv, in, STDERR_FILENO);
@@ -472,7 +520,7 @@ deliver(struct session *s)
 		if (pid != -1)
 			kill(pid, SIGKILL);	/* reaped, unmatched */
 		send_result(s, 451, "4.3.0 Cannot start pipe command");
-		session_reset(s);
+		next_message(s);
 		return;
 	}
 	plog(s->pid, LOG_INFO, "session %u: pipe command %s started for "
@@ -526,7 +574,7 @@ delivery_done(struct delivery *d, int status)
 	}
 	if (s != NULL) {
 		s->dlv = NULL;
-		s->state = S_IDLE;
+		next_message(s);
 	}
 	TAILQ_REMOVE(&deliveries, d, entry);
 	free(d);
@@ -579,7 +627,6 @@ session_msg(struct session *s, struct ipc_msg *m)
 	char		 safe[1024];
 	uint32_t	 prio;
 	uint64_t	 size;
-	int		 fd;
 
 	ipc_cur_init(&c, m);
 	if (m->fd != -1) {
@@ -621,35 +668,17 @@ session_msg(struct session *s, struct ipc_msg *m)
 		s->rcpts = nr;
 		s->rcpts[s->nrcpt++] = str;
 		return 0;
-	case MSG_S_DATA:
-		if (s->state != S_ENVELOPE || s->nrcpt == 0 ||
-		    ipc_cur_end(&c) == -1)
-			goto bad;
-		if ((s->memfd = memfd_create("posternd-message",
-		    MFD_CLOEXEC | MFD_ALLOW_SEALING)) == -1 ||
-		    (fd = fcntl(s->memfd, F_DUPFD_CLOEXEC, 3)) == -1) {
-			plog(s->pid, LOG_ERR, "session %u: memfd_create: %s",
-			    s->id, strerror(errno));
-			send_result(s, 451, "4.3.0 Cannot store the message");
-			session_reset(s);
-			return 0;
-		}
-		if (ipc_compose(&s->ipc, MSG_S_DATA_FD, 0, fd, NULL, 0) == -1)
-			fatal("ipc_compose");
-		ipc_write(&s->ipc);
-		s->state = S_DATA;
-		return 0;
 	case MSG_S_DATA_END:
-		if (s->state != S_DATA || ipc_cur_u64(&c, &size) == -1 ||
+		if (s->state != S_ENVELOPE || s->nrcpt == 0 ||
+		    s->memfd == -1 || ipc_cur_u64(&c, &size) == -1 ||
 		    ipc_cur_end(&c) == -1)
 			goto bad;
 		deliver(s);
 		return 0;
 	case MSG_S_DATA_ABORT:
-		if ((s->state != S_DATA && s->state != S_ENVELOPE) ||
-		    ipc_cur_end(&c) == -1)
+		if (s->state != S_IDLE || ipc_cur_end(&c) == -1)
 			goto bad;
-		session_reset(s);
+		next_message(s);
 		return 0;
 	default:
 		goto bad;
@@ -936,6 +965,10 @@ listener_main(struct conf *c)
 
 	conf = c;
 	root = geteuid() == 0;
+	if ((fd = open("/dev/null", O_RDWR | O_CLOEXEC)) == -1 ||
+	    (devnull = fcntl(fd, F_DUPFD_CLOEXEC, 10)) == -1)
+		fatal("/dev/null");
+	close(fd);
 
 	/* Children are fresh images of this file, opened once, now. */
 	if ((fd = open("/proc/self/exe", O_RDONLY | O_CLOEXEC)) == -1)
@@ -971,6 +1004,17 @@ listener_main(struct conf *c)
 		listen_sockets();
 	if (conf->auth_user != NULL)
 		start_auth();
+
+	/*
+	 * From here on every new descriptor is above those a child gets
+	 * (FD_PARENT to FD_AUTH), so spawning a child never overwrites one
+	 * of its own sources.
+	 */
+	for (fd = 0; fd < 10; fd++)
+		if (fcntl(fd, F_GETFD) == -1 && (dup2(devnull, fd) == -1 ||
+		    (fd > STDERR_FILENO && fcntl(fd, F_SETFD, FD_CLOEXEC) ==
+		    -1)))
+			fatal("dup2");
 
 	/* Under inetd, stderr may be the client: never write there. */
 	if (conf->inetd) {

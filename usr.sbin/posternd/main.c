@@ -1,4 +1,5 @@
 #include <sys/types.h>
+#include <sys/prctl.h>
 
 #include <errno.h>
 #include <getopt.h>
@@ -334,7 +335,9 @@ main(int argc, char *argv[])
 	struct conf	 conf;
 
 	if (argc == 3 && strcmp(argv[1], ROLE_FLAG) == 0) {
-		log_init(argv[0], 0);
+		/* Started through /proc/PID/fd/N: name it for ps and top. */
+		(void)prctl(PR_SET_NAME, "posternd", 0, 0, 0);
+		log_init("posternd", 0);
 		if (strcmp(argv[2], "session") == 0)
 			return session_main();
 		if (strcmp(argv[2], "auth") == 0)

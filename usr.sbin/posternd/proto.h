@@ -33,6 +33,7 @@ enum role {
 #define SF_CRLF		0x08	/* hand the message over with CRLF line ends */
 #define SF_DASH_RCPT	0x10	/* recipients may begin with '-' (after --) */
 #define SF_CHROOT	0x20	/* chroot and drop to uid/gid */
+#define SF_LOG		0x40	/* send MSG_S_LOG (a log is kept) */
 
 enum msg_type {
 	/* L -> S, at start, in this order */
@@ -49,11 +50,13 @@ enum msg_type {
 	MSG_S_LOG,		/* u32 priority (LOG_*), str message */
 	MSG_S_FROM,		/* str envelope sender, "" for <> */
 	MSG_S_RCPT,		/* str one recipient */
-	MSG_S_DATA,		/* empty: the envelope is complete */
-	MSG_S_DATA_END,		/* u64 bytes written: the message is whole */
-	MSG_S_DATA_ABORT,	/* empty: refused, never deliver it */
+	MSG_S_DATA_END,		/* u64 bytes: the message in the file is
+				   whole, FROM and RCPT came just before */
+	MSG_S_DATA_ABORT,	/* empty: the file holds nothing to deliver */
 	/* L -> S */
-	MSG_S_DATA_FD,		/* fd: the message file; empty payload */
+	MSG_S_DATA_FD,		/* fd: an empty file for the next message;
+				   empty payload.  One after GO, one after
+				   each RESULT and each DATA_ABORT. */
 	MSG_S_RESULT,		/* u32 reply code, str enhanced code and text */
 
 	/* L -> A */

@@ -34,6 +34,8 @@
 static struct ipc	 parent;
 static struct ipc	 authc;
 static struct tls	*tls_srv;
+static int		 datafd = -1;
+static int		 logging;
 
 int64_t
 now_ms(void)
@@ -199,6 +201,8 @@ session_log(int prio, const char *fmt, ...)
 	char		 msg[1024];
 	va_list		 ap;
 
+	if (!logging)
+		return;
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
@@ -210,46 +214,40 @@ session_log(int prio, const char *fmt, ...)
 	(void)ipc_write(&parent);
 }
 
-/* The listener's answer: a descriptor for the message, or a reply. */
-static void
-wait_result(struct result *r, int fd_ok)
+static struct ipc_msg *
+next_msg(struct ipc_msg *m)
 {
-	struct ipc_msg	 m;
-	struct ipc_cur	 c;
-	char		*text = NULL;
-	uint32_t	 code;
-
 	if (ipc_flush(&parent) == -1)
 		fatal("session: send to listener");
-	switch (ipc_recv(&parent, &m)) {
+	switch (ipc_recv(&parent, m)) {
 	case 1:
-		break;
+		return m;
 	case 0:
 		fatalx("listener went away");
 	default:
 		fatal("session: channel to listener");
 	}
-	ipc_cur_init(&c, &m);
-	switch (m.hdr.type) {
-	case MSG_S_DATA_FD:
-		if (!fd_ok || m.fd == -1 || ipc_cur_end(&c) == -1)
-			fatalx("bad message from listener");
-		r->code = 0;
-		r->fd = m.fd;
-		return;
-	case MSG_S_RESULT:
-		if (m.fd != -1 || ipc_cur_u32(&c, &code) == -1 ||
-		    ipc_cur_str(&c, &text) == -1 || text == NULL ||
-		    ipc_cur_end(&c) == -1 || code < 200 || code > 599)
-			fatalx("bad message from listener");
-		r->code = (int)code;
-		r->fd = -1;
-		strlcpy(r->text, text, sizeof(r->text));
-		free(text);
-		return;
-	default:
-		fatalx("unexpected message %u from listener", m.hdr.type);
+}
+
+/* The file for the next message: handed out in advance by the listener. */
+int
+session_data_fd(void)
+{
+	struct ipc_msg	 m;
+	struct ipc_cur	 c;
+	int		 fd;
+
+	if (datafd != -1) {
+		fd = datafd;
+		datafd = -1;
+		return fd;
 	}
+	next_msg(&m);
+	ipc_cur_init(&c, &m);
+	if (m.hdr.type != MSG_S_DATA_FD || m.fd == -1 ||
+	    ipc_cur_end(&c) == -1)
+		fatalx("bad message %u from listener", m.hdr.type);
+	return m.fd;
 }
 
 static void
@@ -265,31 +263,37 @@ send_str(uint32_t type, const char *s)
 		fatal("session: send to listener");
 }
 
-/* Hand over the envelope and ask for somewhere to write the message. */
+/*
+ * The message is whole: hand over the envelope and wait for what the
+ * command made of it.
+ */
 void
-session_data(const char *from, char *const *rcpts, size_t n,
-    struct result *r)
+session_deliver(const char *from, char *const *rcpts, size_t n,
+    uint64_t size, struct result *r)
 {
-	size_t	 i;
+	struct ipc_buf	 b;
+	struct ipc_msg	 m;
+	struct ipc_cur	 c;
+	char		*text = NULL;
+	uint32_t	 code;
+	size_t		 i;
 
 	send_str(MSG_S_FROM, from);
 	for (i = 0; i < n; i++)
 		send_str(MSG_S_RCPT, rcpts[i]);
-	if (ipc_compose(&parent, MSG_S_DATA, 0, -1, NULL, 0) == -1)
-		fatal("ipc_compose");
-	wait_result(r, 1);
-}
-
-void
-session_data_end(uint64_t size, struct result *r)
-{
-	struct ipc_buf	 b;
-
 	ipc_buf_init(&b);
 	ipc_buf_u64(&b, size);
 	if (ipc_compose_buf(&parent, MSG_S_DATA_END, -1, &b) == -1)
 		fatal("ipc_compose");
-	wait_result(r, 0);
+	next_msg(&m);
+	ipc_cur_init(&c, &m);
+	if (m.hdr.type != MSG_S_RESULT || m.fd != -1 ||
+	    ipc_cur_u32(&c, &code) == -1 || ipc_cur_str(&c, &text) == -1 ||
+	    text == NULL || ipc_cur_end(&c) == -1 || code < 200 || code > 599)
+		fatalx("bad message %u from listener", m.hdr.type);
+	r->code = (int)code;
+	strlcpy(r->text, text, sizeof(r->text));
+	free(text);
 }
 
 void
@@ -425,9 +429,12 @@ session_main(void)
 	gid_t		 gid = 0;
 
 	log_procname("session");
+	/* Only what the listener gave; descriptors it sends come later. */
+	sandbox_closefrom(FD_AUTH + 1);
 	ipc_init(&parent, FD_PARENT);
 	memset(&sc, 0, sizeof(sc));
 	configure(&sc, &uid, &gid, &dir);
+	logging = (sc.flags & SF_LOG) != 0;
 	if (sc.flags & SF_AUTH)
 		ipc_init(&authc, FD_AUTH);
 	/* The time zone file cannot be read once locked in. */
@@ -445,8 +452,6 @@ session_main(void)
 	rl.rlim_cur = rl.rlim_max = SESSION_MEMORY;
 	if (setrlimit(RLIMIT_DATA, &rl) == -1)
 		fatal("setrlimit(RLIMIT_DATA)");
-	sandbox_closefrom((sc.flags & SF_AUTH) ? FD_AUTH + 1 :
-	    FD_CLIENT_OUT + 1);
 	sandbox_lockdown(ROLE_SESSION);
 
 	if ((c = calloc(1, sizeof(*c))) == NULL)

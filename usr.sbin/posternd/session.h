@@ -39,10 +39,9 @@ struct sconf {
 	char		*peer;		/* "1.2.3.4", "IPv6:::1" or "" */
 };
 
-/* What a DATA request or a delivery came to. */
+/* What the delivery came to. */
 struct result {
-	int		 code;		/* 0: go ahead with the fd */
-	int		 fd;
+	int		 code;
 	char		 text[256];
 };
 
@@ -59,8 +58,9 @@ int	 conn_starttls(struct conn *);
 
 void	 session_log(int, const char *, ...)
 	    __attribute__((format(printf, 2, 3)));
-void	 session_data(const char *, char *const *, size_t, struct result *);
-void	 session_data_end(uint64_t, struct result *);
+int	 session_data_fd(void);
+void	 session_deliver(const char *, char *const *, size_t, uint64_t,
+	    struct result *);
 void	 session_data_abort(void);
 int	 session_auth(const void *, size_t, const void *, size_t,
 	    const void *, size_t);

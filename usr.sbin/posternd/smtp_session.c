@@ -548,6 +548,9 @@ read_data(struct smtp *s, struct wbuf *w, uint64_t *sizep, int *flags)
 		if (w->failed)
 			*flags |= DATA_WRITE;
 		arm(s);
+		/* The 354 leaves when we first wait for the client. */
+		if (c->olen > 0 && conn_flush(c) != 1)
+			return -1;
 		if ((r = conn_fill(c)) != 1)
 			return r == CONN_EOF ? 0 : -1;
 	}
@@ -578,22 +581,10 @@ cmd_data(struct smtp *s, const char *arg)
 		s->errors++;
 		return;
 	}
-	session_data(s->from, s->rcpts, s->nrcpt, &res);
-	if (res.code != 0) {
-		conn_reply(c, "%d %s", res.code, res.text);
-		txn_reset(s);
-		return;
-	}
 	conn_reply(c, "354 End data with <CR><LF>.<CR><LF>");
-	if (conn_flush(c) != 1) {
-		close(res.fd);
-		session_data_abort();
-		s->quit = 1;
-		return;
-	}
 	if ((w = malloc(sizeof(*w))) == NULL)
 		fatal("malloc");
-	w->fd = res.fd;
+	w->fd = session_data_fd();
 	w->len = 0;
 	w->failed = 0;
 	received(s, w);
@@ -636,7 +627,7 @@ cmd_data(struct smtp *s, const char *arg)
 		txn_reset(s);
 		return;
 	}
-	session_data_end(size, &res);
+	session_deliver(s->from, s->rcpts, s->nrcpt, size, &res);
 	conn_reply(c, "%d %s", res.code, res.text);
 	txn_reset(s);
 }

@@ -1,0 +1,133 @@
+#!/bin/sh
+# bench/posternd.sh - posternd and msmtpd side by side, driven by Postfix's
+# smtp-source with the same delivery command.
+#
+#   sh bench/posternd.sh
+#
+# Needs apt-get (to download, not install, the postfix and msmtp-mta .debs
+# into bench/work/pkg), cc, msmtp (msmtpd's libraries) and a free loopback.
+# Knobs: BENCH_SESSIONS (20), BENCH_MESSAGES (2000), BENCH_SIZE (10240),
+# BENCH_WIDE (200: concurrent connections of the second posternd run).
+set -u
+top=$(cd "$(dirname "$0")/.." && pwd)
+POSTERND=${POSTERND:-$top/usr.sbin/posternd/posternd}
+SESSIONS=${BENCH_SESSIONS:-20}
+MESSAGES=${BENCH_MESSAGES:-2000}
+SIZE=${BENCH_SIZE:-10240}
+WIDE=${BENCH_WIDE:-200}
+CC=${CC:-cc}
+PY=/usr/bin/python3
+W=$top/bench/work/posternd
+PKG=$top/bench/work/pkg
+PIDS=
+
+die() { echo "bench: $*" >&2; exit 1; }
+cleanup() {
+	for p in $PIDS; do kill "$p" 2>/dev/null; done
+	for p in $PIDS; do wait "$p" 2>/dev/null; done
+}
+trap cleanup EXIT
+trap 'exit 1' INT TERM HUP PIPE
+
+[ -x "$POSTERND" ] || die "no $POSTERND (make first)"
+for t in "$CC" "$PY" apt-get dpkg-deb; do
+	command -v "$t" >/dev/null 2>&1 || die "missing $t"
+done
+
+# Postfix's smtp-source and Debian's msmtpd, unpacked, never installed
+# (msmtp-mta conflicts with postfix, and neither may touch the system).
+fetch() {
+	[ -x "$PKG/root/usr/sbin/smtp-source" ] &&
+	    [ -x "$PKG/root/usr/bin/msmtpd" ] && return 0
+	mkdir -p "$PKG" || return 1
+	(cd "$PKG" && rm -f ./*.deb &&
+	    { apt-get -q -o APT::Sandbox::User=root download postfix \
+	    msmtp-mta >download.log 2>&1 ||
+	    { apt-get -q update >>download.log 2>&1 &&
+	    apt-get -q -o APT::Sandbox::User=root download postfix \
+	    msmtp-mta >>download.log 2>&1; }; }) ||
+	    die "cannot download postfix and msmtp-mta (see $PKG/download.log)"
+	for d in "$PKG"/*.deb; do
+		dpkg-deb -x "$d" "$PKG/root" || return 1
+	done
+}
+fetch || die "cannot unpack the packages"
+SOURCE="$PKG/root/usr/sbin/smtp-source"
+MSMTPD=${MSMTPD:-$PKG/root/usr/bin/msmtpd}
+export LD_LIBRARY_PATH="$PKG/root/usr/lib/postfix"
+
+rm -rf "$W" && mkdir -p "$W/empty" || exit 1
+chmod 755 "$W/empty"
+$CC -O2 -DCOUNT_FILE="\"$W/count\"" -o "$W/drain" \
+    "$top/bench/posternd-drain.c" || die "cannot build the drain"
+
+free_port() {
+	"$PY" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+}
+wait_port() {
+	i=0
+	until "$PY" -c 'import socket,sys; socket.create_connection(("127.0.0.1",int(sys.argv[1])),1).close()' "$1" 2>/dev/null; do
+		i=$((i + 1))
+		[ $i -lt 100 ] || return 1
+		sleep 0.1
+	done
+}
+now() { "$PY" -c 'import time; print(time.monotonic())'; }
+
+# run NAME SESSIONS MESSAGES PORT: smtp-source against the server, prints
+# "elapsed delivered status"
+run() {
+	: >"$W/count"
+	t0=$(now)
+	"$SOURCE" -s "$2" -m "$3" -l "$SIZE" -f sender@example.org \
+	    -t rcpt@example.net "127.0.0.1:$4" >"$W/$1.out" 2>&1
+	st=$?
+	t1=$(now)
+	# The last replies may come before the last counts are written.
+	i=0
+	while [ "$(wc -l <"$W/count")" -lt "$3" ] && [ $i -lt 50 ]; do
+		sleep 0.1
+		i=$((i + 1))
+	done
+	echo "$t0 $t1 $(wc -l <"$W/count") $st"
+}
+
+root_opts=
+[ "$(id -u)" = 0 ] && root_opts="--chroot=$W/empty"
+
+# posternd
+P1=$(free_port)
+"$POSTERND" --interface=127.0.0.1 --port="$P1" $root_opts \
+    --command="$W/drain -f %F --" </dev/null >"$W/posternd.err" 2>&1 &
+PIDS="$PIDS $!"
+wait_port "$P1" || die "posternd did not start: $(cat "$W/posternd.err")"
+
+# msmtpd, same command (it runs it through /bin/sh, as it always does)
+P2=$(free_port)
+"$MSMTPD" --interface=127.0.0.1 --port="$P2" \
+    --command="$W/drain -f %F --" </dev/null >"$W/msmtpd.err" 2>&1 &
+PIDS="$PIDS $!"
+wait_port "$P2" || die "msmtpd did not start: $(cat "$W/msmtpd.err")"
+
+rate() { "$PY" -c 'import sys; t0,t1,n=map(float,sys.argv[1:4]); print("%.0f" % (n/(t1-t0)))' "$@"; }
+
+echo "smtp-source: $SESSIONS sessions, $MESSAGES messages of $SIZE bytes"
+set -- $(run msmtpd "$SESSIONS" "$MESSAGES" "$P2")
+m_rate=$(rate "$1" "$2" "$3")
+printf '%-10s %6s msgs/s  (%s of %s delivered, smtp-source status %s)\n' \
+    msmtpd "$m_rate" "$3" "$MESSAGES" "$4"
+m_ok=$3
+set -- $(run posternd "$SESSIONS" "$MESSAGES" "$P1")
+p_rate=$(rate "$1" "$2" "$3")
+printf '%-10s %6s msgs/s  (%s of %s delivered, smtp-source status %s)\n' \
+    posternd "$p_rate" "$3" "$MESSAGES" "$4"
+p_ok=$3
+"$PY" -c 'import sys; print("ratio      %.2fx" % (float(sys.argv[1]) / max(float(sys.argv[2]), 1)))' "$p_rate" "$m_rate"
+
+set -- $(run posternd-wide "$WIDE" "$MESSAGES" "$P1")
+w_rate=$(rate "$1" "$2" "$3")
+printf '%-10s %6s msgs/s  (%s concurrent connections: %s of %s delivered, smtp-source status %s)\n' \
+    posternd "$w_rate" "$WIDE" "$3" "$MESSAGES" "$4"
+[ "$p_ok" = "$MESSAGES" ] && [ "$3" = "$MESSAGES" ] && [ "$4" = 0 ] ||
+    { echo "bench: posternd lost messages or smtp-source failed" >&2; exit 1; }
+exit 0
