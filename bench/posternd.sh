@@ -74,12 +74,12 @@ wait_port() {
 }
 now() { "$PY" -c 'import time; print(time.monotonic())'; }
 
-# run NAME SESSIONS MESSAGES PORT: smtp-source against the server, prints
-# "elapsed delivered status"
+# run NAME SESSIONS MESSAGES PORT [FLAGS]: smtp-source against the server,
+# prints "start end delivered status"
 run() {
 	: >"$W/count"
 	t0=$(now)
-	"$SOURCE" -s "$2" -m "$3" -l "$SIZE" -f sender@example.org \
+	"$SOURCE" ${5:-} -s "$2" -m "$3" -l "$SIZE" -f sender@example.org \
 	    -t rcpt@example.net "127.0.0.1:$4" >"$W/$1.out" 2>&1
 	st=$?
 	t1=$(now)
@@ -110,24 +110,36 @@ PIDS="$PIDS $!"
 wait_port "$P2" || die "msmtpd did not start: $(cat "$W/msmtpd.err")"
 
 rate() { "$PY" -c 'import sys; t0,t1,n=map(float,sys.argv[1:4]); print("%.0f" % (n/(t1-t0)))' "$@"; }
+ratio() { "$PY" -c 'import sys; print("%.2fx" % (float(sys.argv[1]) / max(float(sys.argv[2]), 1)))' "$@"; }
 
-echo "smtp-source: $SESSIONS sessions, $MESSAGES messages of $SIZE bytes"
-set -- $(run msmtpd "$SESSIONS" "$MESSAGES" "$P2")
-m_rate=$(rate "$1" "$2" "$3")
-printf '%-10s %6s msgs/s  (%s of %s delivered, smtp-source status %s)\n' \
-    msmtpd "$m_rate" "$3" "$MESSAGES" "$4"
-m_ok=$3
-set -- $(run posternd "$SESSIONS" "$MESSAGES" "$P1")
-p_rate=$(rate "$1" "$2" "$3")
-printf '%-10s %6s msgs/s  (%s of %s delivered, smtp-source status %s)\n' \
-    posternd "$p_rate" "$3" "$MESSAGES" "$4"
-p_ok=$3
-"$PY" -c 'import sys; print("ratio      %.2fx" % (float(sys.argv[1]) / max(float(sys.argv[2]), 1)))' "$p_rate" "$m_rate"
+fail=0
+# series TITLE SMTP-SOURCE-FLAGS: msmtpd, then posternd, then the ratio
+series() {
+	echo "$1"
+	set -- $(run msmtpd "$SESSIONS" "$MESSAGES" "$P2" ${FLAGS:-})
+	m_rate=$(rate "$1" "$2" "$3")
+	printf '  %-9s %6s msgs/s  (%s of %s delivered, smtp-source status %s)\n' \
+	    msmtpd "$m_rate" "$3" "$MESSAGES" "$4"
+	set -- $(run posternd "$SESSIONS" "$MESSAGES" "$P1" ${FLAGS:-})
+	p_rate=$(rate "$1" "$2" "$3")
+	printf '  %-9s %6s msgs/s  (%s of %s delivered, smtp-source status %s)\n' \
+	    posternd "$p_rate" "$3" "$MESSAGES" "$4"
+	[ "$3" = "$MESSAGES" ] && [ "$4" = 0 ] || fail=1
+	echo "  ratio     $(ratio "$p_rate" "$m_rate")"
+}
+
+echo "smtp-source, $SESSIONS concurrent sessions, $MESSAGES messages of $SIZE bytes,"
+echo "command: $W/drain -f %F -- (reads the message, exits 0)"
+FLAGS=
+series "one connection per message (smtp-source default):" ""
+FLAGS=-d
+series "messages sent over the $SESSIONS open sessions (smtp-source -d):" "-d"
 
 set -- $(run posternd-wide "$WIDE" "$MESSAGES" "$P1")
 w_rate=$(rate "$1" "$2" "$3")
-printf '%-10s %6s msgs/s  (%s concurrent connections: %s of %s delivered, smtp-source status %s)\n' \
-    posternd "$w_rate" "$WIDE" "$3" "$MESSAGES" "$4"
-[ "$p_ok" = "$MESSAGES" ] && [ "$3" = "$MESSAGES" ] && [ "$4" = 0 ] ||
-    { echo "bench: posternd lost messages or smtp-source failed" >&2; exit 1; }
+echo "$WIDE concurrent connections, one message each:"
+printf '  %-9s %6s msgs/s  (%s of %s delivered, smtp-source status %s)\n' \
+    posternd "$w_rate" "$3" "$MESSAGES" "$4"
+[ "$3" = "$MESSAGES" ] && [ "$4" = 0 ] || fail=1
+[ $fail = 0 ] || { echo "bench: posternd lost messages or smtp-source failed" >&2; exit 1; }
 exit 0

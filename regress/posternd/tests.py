@@ -758,7 +758,8 @@ def t_limits():
     ok(codes == [500] * 20 and code == 421 and c.eof(),
        "20 bad commands: 421 and the connection is closed", (codes, code))
     c.close()
-    ok(not d.zombies(), "no zombies after the limit tests", d.zombies())
+    ok(wait_for(lambda: not d.zombies(), 10), "no zombies after the limit "
+       "tests", d.zombies())
     d.stop()
 
 

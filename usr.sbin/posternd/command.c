@@ -332,27 +332,22 @@ start_as_user(const struct command *c, char **argv, int in, int null,
  * Start the command in a session and process group of its own (so a
  * time-out can stop everything it started) with the message on stdin,
  * stdout on /dev/null and stderr where posternd's own goes.  Nothing else
- * stays open.  in and errfd are above STDERR_FILENO.
+ * stays open.  in, errfd and null (/dev/null) are above STDERR_FILENO.
  */
 pid_t
-command_start(const struct command *c, char **argv, int in, int errfd)
+command_start(const struct command *c, char **argv, int in, int errfd,
+    int null)
 {
 	posix_spawn_file_actions_t	 fa;
 	posix_spawnattr_t		 sa;
 	sigset_t			 none, deflt;
 	pid_t				 pid;
-	int				 null, rc;
+	int				 rc;
 
-	if ((null = open("/dev/null", O_WRONLY | O_CLOEXEC)) == -1)
-		return -1;
-	if (c->setuser) {
-		pid = start_as_user(c, argv, in, null, errfd);
-		close(null);
-		return pid;
-	}
+	if (c->setuser)
+		return start_as_user(c, argv, in, null, errfd);
 	/* posix_spawn (a vfork) spares the listener's pages a fork's COW. */
 	if ((rc = posix_spawn_file_actions_init(&fa)) != 0) {
-		close(null);
 		errno = rc;
 		return -1;
 	}
@@ -365,10 +360,11 @@ command_start(const struct command *c, char **argv, int in, int errfd)
 	if (rc == 0)
 		rc = posix_spawn_file_actions_addclosefrom_np(&fa,
 		    STDERR_FILENO + 1);
+	/* exec resets caught signals; only the ignored ones need it. */
 	sigemptyset(&none);
-	sigfillset(&deflt);
-	sigdelset(&deflt, SIGKILL);
-	sigdelset(&deflt, SIGSTOP);
+	sigemptyset(&deflt);
+	sigaddset(&deflt, SIGPIPE);
+	sigaddset(&deflt, SIGHUP);
 	if (rc == 0 && (rc = posix_spawnattr_init(&sa)) == 0) {
 		rc = posix_spawnattr_setflags(&sa, POSIX_SPAWN_SETSID |
 		    POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
@@ -382,7 +378,6 @@ command_start(const struct command *c, char **argv, int in, int errfd)
 		posix_spawnattr_destroy(&sa);
 	}
 	posix_spawn_file_actions_destroy(&fa);
-	close(null);
 	if (rc != 0) {
 		errno = rc;
 		return -1;

@@ -29,6 +29,6 @@ int	 command_user(struct command *, const char *, char *, size_t);
 char   **command_argv(const struct command *, const char *, char *const *,
 	    size_t);
 void	 command_argv_free(char **);
-pid_t	 command_start(const struct command *, char **, int, int);
+pid_t	 command_start(const struct command *, char **, int, int, int);
 
 #endif

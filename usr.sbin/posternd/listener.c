@@ -196,12 +196,10 @@ spawn(enum role role, int chan, int in, int out, int authfd, int keepstdio)
 		    STDOUT_FILENO);
 	if (rc == 0)
 		rc = posix_spawn_file_actions_addclosefrom_np(&fa, FD_AUTH + 1);
+	/* exec resets caught signals; only the ignored ones need it. */
 	sigemptyset(&none);
 	sigemptyset(&deflt);
 	sigaddset(&deflt, SIGPIPE);
-	sigaddset(&deflt, SIGCHLD);
-	sigaddset(&deflt, SIGTERM);
-	sigaddset(&deflt, SIGINT);
 	sigaddset(&deflt, SIGHUP);
 	if (rc == 0 && (rc = posix_spawnattr_init(&sa)) == 0) {
 		rc = posix_spawnattr_setflags(&sa, POSIX_SPAWN_SETSIGMASK |
@@ -511,7 +509,7 @@ deliver(struct session *s)
 		next_message(s);
 		return;
 	}
-	pid = command_start(&cmd, argv, in, STDERR_FILENO);
+	pid = command_start(&cmd, argv, in, STDERR_FILENO, devnull);
 	close(in);
 	command_argv_free(argv);
 	if (pid == -1 || (d = calloc(1, sizeof(*d))) == NULL) {
@@ -746,6 +744,9 @@ accept_one(int lfd)
 			return;
 		}
 		peer_name(fd, peer, sizeof(peer));
+		/* Sessions that ended during this burst no longer count. */
+		if (nsessions >= conf->max_sessions)
+			reap();
 		if (nsessions >= conf->max_sessions) {
 			plog(0, LOG_ERR, "connection from %s refused: %u "
 			    "sessions active", peer[0] ? peer : "unknown",
@@ -807,7 +808,7 @@ listen_sockets(void)
 		if (bind(fd, ai->ai_addr, ai->ai_addrlen) == -1)
 			fatal("cannot listen on %s port %s", conf->interface,
 			    conf->port);
-		if (listen(fd, 128) == -1)
+		if (listen(fd, SOMAXCONN) == -1)
 			fatal("listen");
 		listenfd[nlisten++] = fd;
 	}

@@ -561,8 +561,8 @@ static void
 cmd_data(struct smtp *s, const char *arg)
 {
 	struct conn	*c = s->c;
+	static struct wbuf	*w;
 	struct result	 res;
-	struct wbuf	*w;
 	uint64_t	 size = 0;
 	int		 r, flags;
 
@@ -582,7 +582,7 @@ cmd_data(struct smtp *s, const char *arg)
 		return;
 	}
 	conn_reply(c, "354 End data with <CR><LF>.<CR><LF>");
-	if ((w = malloc(sizeof(*w))) == NULL)
+	if (w == NULL && (w = malloc(sizeof(*w))) == NULL)
 		fatal("malloc");
 	w->fd = session_data_fd();
 	w->len = 0;
@@ -590,7 +590,6 @@ cmd_data(struct smtp *s, const char *arg)
 	received(s, w);
 	r = read_data(s, w, &size, &flags);
 	close(w->fd);
-	free(w);
 	if (r != 1) {
 		/* Nothing half-received is ever delivered. */
 		session_data_abort();
