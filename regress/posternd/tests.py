@@ -1130,6 +1130,41 @@ def t_command_user():
     d.stop()
 
 
+def t_front_of_postern():
+    postern = os.environ.get("POSTERN", os.path.join(
+        TOP, "usr.sbin/postern/postern"))
+    if not os.access(postern, os.X_OK):
+        skip("in front of postern: a mail client's message goes out "
+             "through postern", "no postern binary")
+        return
+    # Downstream: another posternd recording what postern sends it.
+    down = Daemon("downstream")
+    cfg = os.path.join(WORK, "postern.conf")
+    with open(cfg, "w") as f:
+        f.write("account default\nhost 127.0.0.1\nport %d\n"
+                "from fallback@example.org\nauth off\ntls off\n"
+                % down.port)
+    os.chmod(cfg, 0o600)
+    front = Daemon("front", command="%s -C %s -f %%F --" % (postern, cfg))
+    k = down.count()
+    try:
+        smtp_send(front.port, "client@example.org",
+                  ["far@example.net", '"odd one"@example.com'])
+        err = None
+    except smtplib.SMTPException as e:
+        err = e
+    recs = down.wait_records(k + 1)
+    r = recs[-1] if len(recs) > k else None
+    ok(err is None and r is not None and
+       r["argv"] == ["-f", "client@example.org", "--", "far@example.net",
+                     '"odd one"@example.com'] and
+       lf(MSG) in r["bytes"] and r["bytes"].count(b"Received: ") == 2,
+       "in front of postern: a mail client's message goes out through "
+       "postern with its envelope", (err, r and r["argv"]))
+    front.stop()
+    down.stop()
+
+
 def main():
     global EMPTY
     os.makedirs(WORK, exist_ok=True)
@@ -1164,6 +1199,7 @@ def main():
         t_sandbox_live(pw)
         t_sandbox_tables()
         t_command_user()
+        t_front_of_postern()
     except Exception:
         import traceback
         ok(False, "the suite ran to the end", traceback.format_exc())
