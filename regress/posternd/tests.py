@@ -948,6 +948,59 @@ def t_tls(pw):
     d.stop()
 
 
+def t_tls_matrix(pw):
+    """The combinations t_tls leaves: STARTTLS without AUTH, implicit TLS
+    with AUTH."""
+    cert = os.path.join(WORK, "cert.pem")
+    key = os.path.join(WORK, "key.pem")
+    ctx = ssl.create_default_context(cafile=cert)
+    d = Daemon("starttls-noauth", "--tls-cert-file=" + cert,
+               "--tls-key-file=" + key)
+    k = d.count()
+    p = subprocess.run(["msmtp", "--host=127.0.0.1", "--port=%d" % d.port,
+                        "--tls=on", "--tls-starttls=on",
+                        "--tls-trust-file=" + cert, "--auth=off",
+                        "--from=m@example.org", "--", "st@example.net"],
+                       input=MSG, capture_output=True, timeout=60)
+    q = subprocess.run(["swaks", "--server", "127.0.0.1", "--port",
+                        str(d.port), "--tls", "--from", "a@example.org",
+                        "--to", "sw@example.net"], capture_output=True,
+                       timeout=60)
+    recs = d.wait_records(k + 2)[k:]
+    ok(p.returncode == 0 and q.returncode == 0 and
+       sorted(r["argv"][-1] for r in recs) == ["st@example.net",
+                                               "sw@example.net"],
+       "STARTTLS without AUTH: msmtp and swaks", (p, q.returncode))
+    d.stop()
+    d = Daemon("smtps-auth", "--tls-cert-file=" + cert,
+               "--tls-key-file=" + key, "--tls-starttls=off",
+               "--auth=alice," + pw, "--auth-delay=50")
+    k = d.count()
+    with smtplib.SMTP_SSL("127.0.0.1", d.port, timeout=SAFETY,
+                          context=ctx) as s:
+        s.login("alice", "s3cret")
+        s.sendmail("a@example.org", ["py@example.net"], MSG)
+    p = subprocess.run(["msmtp", "--host=127.0.0.1", "--port=%d" % d.port,
+                        "--tls=on", "--tls-starttls=off",
+                        "--tls-trust-file=" + cert, "--auth=login",
+                        "--user=alice", "--passwordeval=echo s3cret",
+                        "--from=m@example.org", "--", "ms@example.net"],
+                       input=MSG, capture_output=True, timeout=60)
+    q = subprocess.run(["swaks", "--server", "127.0.0.1", "--port",
+                        str(d.port), "--tlsc", "--auth", "PLAIN",
+                        "--auth-user", "alice", "--auth-password", "s3cret",
+                        "--from", "a@example.org", "--to", "sw@example.net"],
+                       capture_output=True, timeout=60)
+    recs = d.wait_records(k + 3)[k:]
+    ok(p.returncode == 0 and q.returncode == 0 and
+       sorted(r["argv"][-1] for r in recs) == ["ms@example.net",
+                                               "py@example.net",
+                                               "sw@example.net"],
+       "implicit TLS with AUTH: smtplib, msmtp (LOGIN) and swaks (PLAIN)",
+       (p, q.returncode))
+    d.stop()
+
+
 def t_inetd():
     out = os.path.join(WORK, "inetd-out")
     os.makedirs(out, exist_ok=True)
@@ -1194,6 +1247,7 @@ def main():
         t_timeouts()
         pw = t_auth()
         t_tls(pw)
+        t_tls_matrix(pw)
         t_inetd()
         t_activation()
         t_sandbox_live(pw)
