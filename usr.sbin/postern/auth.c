@@ -538,10 +538,10 @@ fail(int *code, char *err, size_t errsz, int c, const char *fmt, ...)
 }
 
 static int
-cyrus_begin(struct auth *a, const unsigned char *cb, size_t cblen,
-    char **initial, int *code, char *err, size_t errsz)
+cyrus_begin(struct auth *a, const char *offer, const unsigned char *cb,
+    size_t cblen, char **initial, int *code, char *err, size_t errsz)
 {
-	char		 list[80], base[32];
+	char		 list[80], base[32], plus[40];
 	const char	*out = NULL, *m = NULL;
 	unsigned	 len = 0;
 	int		 rc, scram = strncmp(a->mech, "SCRAM-", 6) == 0;
@@ -566,11 +566,15 @@ cyrus_begin(struct auth *a, const unsigned char *cb, size_t cblen,
 	}
 	/*
 	 * Channel binding goes to SCRAM only.  -PLUS: the one mechanism,
-	 * and Cyrus sends "p=".  Plain SCRAM while we could bind: the name
-	 * twice, so Cyrus sees a negotiation the server answered without
-	 * -PLUS and sends "y" (RFC 5802 6), which lets a server that does
-	 * offer -PLUS detect that the list was tampered with.
+	 * and Cyrus sends "p=".  Plain SCRAM while we could bind and the
+	 * server offered no -PLUS: the name twice, so Cyrus sees a
+	 * negotiation without -PLUS and sends "y" (RFC 5802 6), which lets
+	 * a server that does support -PLUS detect a tampered list.  When
+	 * the user named plain SCRAM although -PLUS is offered: "n".
 	 */
+	snprintf(plus, sizeof(plus), "%s-PLUS", base);
+	if (scram && !is_plus(a->mech) && offered(offer, plus))
+		cblen = 0;
 	if (scram && cb != NULL && cblen > 0 && cblen <= sizeof(a->cbdata)) {
 		memcpy(a->cbdata, cb, cblen);
 		a->cb.name = "tls-server-end-point";
@@ -676,7 +680,8 @@ auth_begin(struct auth *a, const char *list, int tls,
 		a->done = 1;
 	} else {
 		a->kind = MECH_CYRUS;
-		return cyrus_begin(a, cb, cblen, initial, code, err, errsz);
+		return cyrus_begin(a, list, cb, cblen, initial, code, err,
+		    errsz);
 	}
 	return 0;
 }
