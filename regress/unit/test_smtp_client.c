@@ -1342,15 +1342,16 @@ test_tls(void)
 	    "TLS EHLO localhost") && strstr(tls_log, "TLS AUTH PLAIN") &&
 	    !strstr(tls_log, "CLR AUTH") && !strstr(tls_log, "CLR MAIL"),
 	    "EHLO again over TLS; AUTH and MAIL only over TLS");
-	ok(tls_info_ok && strcmp(tls_info.subject, "CN=localhost,O=Test Org")
+	/* msmtp 1.8.23 (GnuTLS) prints names in the certificate's order. */
+	ok(tls_info_ok && strcmp(tls_info.subject, "O=Test Org,CN=localhost")
 	    == 0 && strcmp(tls_info.issuer, "CN=Postern Test CA") == 0,
-	    "certificate subject and issuer in RFC 4514 form (%s)",
+	    "certificate subject and issuer in msmtp's form (%s)",
 	    tls_info.subject);
 	if (tls_info_ok) {
 		tls_peer_info_format(&tls_info, text, sizeof(text));
 		ok(strncmp(text, "TLS session parameters:\n    (TLS1.", 34) == 0
 		    && strstr(text, "TLS certificate information:\n    "
-		    "Subject:\n        CN=localhost,O=Test Org\n") != NULL &&
+		    "Subject:\n        O=Test Org,CN=localhost\n") != NULL &&
 		    strstr(text, "        SHA256: ") != NULL,
 		    "TLS information block in msmtp's layout");
 	} else

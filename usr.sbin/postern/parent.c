@@ -11,6 +11,7 @@
 #include <sys/wait.h>
 
 #include <errno.h>
+#include <netdb.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
@@ -860,6 +861,23 @@ sendmail_mode(struct send *s)
 	return finish(s);
 }
 
+/* As msmtp, --serverinfo names the server by a reverse lookup. */
+static void
+reverse_name(const char *addr, char *name, size_t namesz)
+{
+	struct addrinfo	 hints, *res;
+
+	name[0] = '\0';
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_flags = AI_NUMERICHOST;
+	if (getaddrinfo(addr, NULL, &hints, &res) != 0)
+		return;
+	if (getnameinfo(res->ai_addr, res->ai_addrlen, name, namesz, NULL, 0,
+	    NI_NAMEREQD) != 0)
+		name[0] = '\0';
+	freeaddrinfo(res);
+}
+
 /* --serverinfo and --rmqs: one session, no message, no log line. */
 static int
 query_mode(struct send *s, uint32_t mode)
@@ -915,6 +933,8 @@ query_mode(struct send *s, uint32_t mode)
 			printf("%s", s->acc->socket);
 		else {
 			printf("%s", s->acc->host);
+			reverse_name(s->ci.addr, s->ci.canon,
+			    sizeof(s->ci.canon));
 			if (s->acc->proxy_host == NULL && s->ci.canon[0] != '\0')
 				printf(" (%s [%s])", s->ci.canon, s->ci.addr);
 			else if (s->acc->proxy_host == NULL)

@@ -470,7 +470,8 @@ caps_parse(struct smtp *s)
 			while (*rest == ' ')
 				rest++;
 			if (*rest == '\0') {
-				s->caps.flags |= SMTP_CAP_SIZE;
+				s->caps.flags |= SMTP_CAP_SIZE |
+				    SMTP_CAP_SIZE_BARE;
 				s->caps.size = 0;
 				continue;
 			}
@@ -1247,13 +1248,19 @@ size_t
 smtp_serverinfo_format(const struct smtp *s, char *buf, size_t bufsz)
 {
 	char			 line[REPLY_LINE_MAX + 1];
-	const char		*g, *nl, *q;
+	const char		*g, *nl;
 	const struct smtp_caps	*c = &s->caps;
 	size_t			 off = 0, len;
+	/* msmtp 1.8.23's list and order of mechanisms, -PLUS added. */
+	static const char	*mechs[] = { "PLAIN", "SCRAM-SHA-1",
+				    "SCRAM-SHA-1-PLUS", "SCRAM-SHA-256",
+				    "SCRAM-SHA-256-PLUS", "EXTERNAL", "GSSAPI",
+				    "CRAM-MD5", "DIGEST-MD5", "LOGIN", "NTLM",
+				    "OAUTHBEARER", "XOAUTH2", NULL };
+	int			 flags = c->flags, i;
 	int			 shown = SMTP_CAP_SIZE | SMTP_CAP_PIPELINING |
-				    SMTP_CAP_SMTPUTF8 | SMTP_CAP_ETRN |
-				    SMTP_CAP_DSN | SMTP_CAP_STARTTLS |
-				    SMTP_CAP_AUTH;
+				    SMTP_CAP_ETRN | SMTP_CAP_DSN |
+				    SMTP_CAP_STARTTLS | SMTP_CAP_AUTH;
 
 	if (bufsz > 0)
 		buf[0] = '\0';
@@ -1273,12 +1280,20 @@ smtp_serverinfo_format(const struct smtp *s, char *buf, size_t bufsz)
 		tls_peer_info_format(&s->tlsinfo, info, sizeof(info));
 		append(buf, bufsz, &off, "%s", info);
 	}
-	if (!(c->flags & shown)) {
+	/*
+	 * As msmtp: a bare SIZE is no SIZE, and STARTTLS stays listed once
+	 * it was used even though the second EHLO no longer offers it.
+	 */
+	if (flags & SMTP_CAP_SIZE_BARE)
+		flags &= ~SMTP_CAP_SIZE;
+	if (s->tls_active && s->tlsmode == SMTP_TLS_STARTTLS)
+		flags |= SMTP_CAP_STARTTLS;
+	if (!(flags & shown)) {
 		append(buf, bufsz, &off, "No special capabilities.\n");
 		return off;
 	}
 	append(buf, bufsz, &off, "Capabilities:\n");
-	if (c->flags & SMTP_CAP_SIZE) {
+	if (flags & SMTP_CAP_SIZE) {
 		append(buf, bufsz, &off, "    SIZE %llu:\n        "
 		    "Maximum message size is ", c->size);
 		if (c->size == 0)
@@ -1292,33 +1307,27 @@ smtp_serverinfo_format(const struct smtp *s, char *buf, size_t bufsz)
 		else
 			append(buf, bufsz, &off, "%llu bytes\n", c->size);
 	}
-	if (c->flags & SMTP_CAP_PIPELINING)
+	if (flags & SMTP_CAP_PIPELINING)
 		append(buf, bufsz, &off, "    PIPELINING:\n        Support "
 		    "for command grouping for faster transmission\n");
-	if (c->flags & SMTP_CAP_SMTPUTF8)
-		append(buf, bufsz, &off, "    SMTPUTF8:\n        Support "
-		    "for Internationalized Email\n");
-	if (c->flags & SMTP_CAP_ETRN)
+	if (flags & SMTP_CAP_ETRN)
 		append(buf, bufsz, &off, "    ETRN:\n        Support for "
 		    "RMQS (Remote Message Queue Starting)\n");
-	if (c->flags & SMTP_CAP_DSN)
+	if (flags & SMTP_CAP_DSN)
 		append(buf, bufsz, &off, "    DSN:\n        Support for "
 		    "Delivery Status Notifications\n");
-	if (c->flags & SMTP_CAP_STARTTLS)
+	if (flags & SMTP_CAP_STARTTLS)
 		append(buf, bufsz, &off, "    STARTTLS:\n        Support "
 		    "for TLS encryption via the STARTTLS command\n");
-	if (c->flags & SMTP_CAP_AUTH) {
+	if (flags & SMTP_CAP_AUTH) {
 		append(buf, bufsz, &off, "    AUTH:\n        Supported "
 		    "authentication methods:\n        ");
-		for (q = c->auth; *q != '\0'; q += len) {
-			len = strcspn(q, " ");
-			append(buf, bufsz, &off, "%.*s ", (int)len, q);
-			if (q[len] == ' ')
-				len++;
-		}
+		for (i = 0; mechs[i] != NULL; i++)
+			if (mech_offered(s, mechs[i]))
+				append(buf, bufsz, &off, "%s ", mechs[i]);
 		append(buf, bufsz, &off, "\n");
 	}
-	if ((c->flags & SMTP_CAP_STARTTLS) && !s->tls_active)
+	if ((flags & SMTP_CAP_STARTTLS) && !s->tls_active)
 		append(buf, bufsz, &off, "This server might advertise more "
 		    "or other capabilities when TLS is active.\n");
 	return off;

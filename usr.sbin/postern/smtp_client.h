@@ -42,6 +42,7 @@ enum smtp_auth_mode {
 #define SMTP_CAP_ETRN		0x0040
 #define SMTP_CAP_SMTPUTF8	0x0080
 #define SMTP_CAP_ENHANCEDSTATUSCODES 0x0100
+#define SMTP_CAP_SIZE_BARE	0x0200	/* "SIZE" without a limit */
 
 #define SMTP_AUTH_LIST_MAX	1024
 #define SMTP_MSG_MAX		4096

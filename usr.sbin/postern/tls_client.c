@@ -354,7 +354,9 @@ name_string(X509_NAME *name, char *buf, size_t bufsz)
 	buf[0] = '\0';
 	if ((bio = BIO_new(BIO_s_mem())) == NULL)
 		return;
-	if (X509_NAME_print_ex(bio, name, 0, XN_FLAG_RFC2253) >= 0 &&
+	/* In the certificate's order, as msmtp (GnuTLS) prints it. */
+	if (X509_NAME_print_ex(bio, name, 0,
+	    XN_FLAG_RFC2253 & ~XN_FLAG_DN_REV) >= 0 &&
 	    (len = BIO_get_mem_data(bio, &data)) > 0)
 		log_sanitize(buf, bufsz, data, (size_t)len);
 	BIO_free(bio);
