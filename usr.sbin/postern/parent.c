@@ -27,6 +27,7 @@
 #include "aliases.h"
 #include "cmdline.h"
 #include "config.h"
+#include "configure.h"
 #include "connect.h"
 #include "ipc.h"
 #include "log.h"
@@ -968,6 +969,10 @@ parent_main(int argc, char *argv[])
 	case MODE_HELP:
 		cmdline_help(stdout);
 		return EX_OK;
+	case MODE_CONFIGURE:
+		r = configure_mode(s.cl.configure, s.cl.file);
+		fflush(stdout);
+		return r;
 	default:
 		break;
 	}
