@@ -1003,7 +1003,8 @@ def t_tls_matrix(pw):
 
 def t_inetd():
     out = os.path.join(WORK, "inetd-out")
-    os.makedirs(out, exist_ok=True)
+    shutil.rmtree(out, ignore_errors=True)
+    os.makedirs(out)
     a, b = socket.socketpair()
     argv = [POSTERND, "--inetd",
             "--command=%s %s %s -f %%F --" % (PY, RECORD, out)]
@@ -1045,7 +1046,8 @@ def t_inetd():
 
 def t_activation():
     out = os.path.join(WORK, "activation-out")
-    os.makedirs(out, exist_ok=True)
+    shutil.rmtree(out, ignore_errors=True)
+    os.makedirs(out)
     ls = socket.socket()
     ls.bind(("127.0.0.1", 0))
     ls.listen(16)

@@ -1,8 +1,8 @@
 /*
  * The listener: binds (or takes its sockets from inetd or systemd), keeps
- * the session limit, starts one session process per connection and the
- * auth process, and runs the delivery command for each message a session
- * has received whole.  It never reads a byte of SMTP: everything it hears
+ * the session limit, starts the session server and the auth process, has
+ * the session server fork one session per connection, and runs the
+ * delivery command for each message a session has received whole.  It never reads a byte of SMTP: everything it hears
  * from a session is a framed message, checked field by field, and a
  * session that breaks the protocol is killed.
  */
@@ -94,6 +94,8 @@ static uid_t			 s_uid;
 static gid_t			 s_gid;
 static struct ipc		 authipc;
 static pid_t			 authpid;
+static struct ipc		 srvipc;
+static pid_t			 srvpid;
 static unsigned char		*cert, *key;
 static size_t			 certlen, keylen;
 static volatile sig_atomic_t	 got_chld, got_term;
@@ -321,13 +323,52 @@ next_message(struct session *s)
 	ipc_write(&s->ipc);
 }
 
+/*
+ * Have the session server fork a session on this connection.  The answer
+ * comes at once (the server does nothing but fork), so the listener waits
+ * for it: a session is known by its process id before it can end.
+ * Every descriptor given is the server's to close.
+ */
+static pid_t
+fork_session(int chan, int in, int out, int authfd, const char *peer)
+{
+	struct ipc_buf	 b;
+	struct ipc_msg	 m;
+	struct ipc_cur	 c;
+	uint32_t	 pid;
+
+	if (authfd != -1 && ipc_compose(&srvipc, MSG_Z_AUTH, 0, authfd, NULL,
+	    0) == -1)
+		fatal("ipc_compose");
+	if (ipc_compose(&srvipc, MSG_Z_CLIENT, 0, in, NULL, 0) == -1 ||
+	    (out != -1 && ipc_compose(&srvipc, MSG_Z_CLIENT_OUT, 0, out,
+	    NULL, 0) == -1))
+		fatal("ipc_compose");
+	ipc_buf_init(&b);
+	ipc_buf_str(&b, peer);
+	if (ipc_compose_buf(&srvipc, MSG_Z_FORK, chan, &b) == -1)
+		fatal("ipc_compose");
+	if (ipc_flush(&srvipc) == -1)
+		fatal("session server");
+	if (ipc_recv(&srvipc, &m) != 1)
+		fatalx("session server ended");
+	ipc_cur_init(&c, &m);
+	if (m.hdr.type != MSG_Z_FORKED || m.fd != -1 ||
+	    ipc_cur_u32(&c, &pid) == -1 || ipc_cur_end(&c) == -1 ||
+	    pid > INT_MAX || (pid_t)pid == srvpid || (pid_t)pid == authpid)
+		fatalx("session server: bad message %u", m.hdr.type);
+	if (pid == 0) {
+		errno = EAGAIN;
+		return -1;
+	}
+	return (pid_t)pid;
+}
+
 static void
 session_start(int in, int out, const char *peer)
 {
 	struct session	*s;
-	struct ipc_buf	 b;
-	int		 sp[2], ap[2] = { -1, -1 };
-	uint32_t	 flags = 0;
+	int		 sp[2], ap[2] = { -1, -1 }, cin = -1, cout = -1;
 
 	if ((s = calloc(1, sizeof(*s))) == NULL)
 		goto refuse;
@@ -338,27 +379,30 @@ session_start(int in, int out, const char *peer)
 		free(s);
 		goto refuse;
 	}
-	if (conf->auth_user != NULL &&
-	    socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, ap) == -1) {
-		close(sp[0]);
-		close(sp[1]);
-		free(s);
-		goto refuse;
-	}
-	if ((s->pid = spawn(ROLE_SESSION, sp[1], in, out, ap[1], 0)) == -1) {
+	if ((conf->auth_user != NULL &&
+	    socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, ap) == -1) ||
+	    (cin = fcntl(in, F_DUPFD_CLOEXEC, 10)) == -1 ||
+	    (out != in && (cout = fcntl(out, F_DUPFD_CLOEXEC, 10)) == -1)) {
 		close(sp[0]);
 		close(sp[1]);
 		if (ap[0] != -1) {
 			close(ap[0]);
 			close(ap[1]);
 		}
+		if (cin != -1)
+			close(cin);
 		free(s);
 		goto refuse;
 	}
-	close(sp[1]);
+	if ((s->pid = fork_session(sp[1], cin, cout, ap[1], s->peer)) == -1) {
+		close(sp[0]);
+		if (ap[0] != -1)
+			close(ap[0]);
+		free(s);
+		goto refuse;
+	}
 	(void)fcntl(sp[0], F_SETFL, O_NONBLOCK);
-	if (ap[1] != -1) {
-		close(ap[1]);
+	if (ap[0] != -1) {
 		if (ipc_compose(&authipc, MSG_A_SESSION, 0, ap[0], NULL, 0)
 		    == -1)
 			fatal("ipc_compose");
@@ -371,41 +415,6 @@ session_start(int in, int out, const char *peer)
 	nsessions++;
 	TAILQ_INSERT_TAIL(&sessions, s, entry);
 
-	if (conf->auth_user != NULL)
-		flags |= SF_AUTH;
-	if (cert != NULL)
-		flags |= SF_TLS;
-	if (cert != NULL && !conf->tls_starttls)
-		flags |= SF_TLS_IMPLICIT;
-	if (conf->crlf)
-		flags |= SF_CRLF;
-	if (cmd.dashdash)
-		flags |= SF_DASH_RCPT;
-	if (root)
-		flags |= SF_CHROOT;
-	if (conf->logmode != LOGTO_NONE)
-		flags |= SF_LOG;
-	ipc_buf_init(&b);
-	ipc_buf_u32(&b, flags);
-	ipc_buf_u32(&b, conf->timeout);
-	ipc_buf_u32(&b, conf->session_timeout);
-	ipc_buf_u32(&b, conf->max_recipients);
-	ipc_buf_u32(&b, conf->max_auth_failures);
-	ipc_buf_u32(&b, conf->max_line_length);
-	ipc_buf_u64(&b, conf->max_message_size);
-	ipc_buf_str(&b, conf->domain);
-	ipc_buf_str(&b, s->peer);
-	ipc_buf_u32(&b, (uint32_t)s_uid);
-	ipc_buf_u32(&b, (uint32_t)s_gid);
-	ipc_buf_str(&b, root ? conf->chroot : "");
-	if (ipc_compose_buf(&s->ipc, MSG_S_CONFIG, -1, &b) == -1)
-		fatal("ipc_compose");
-	if (cert != NULL) {
-		queue_bytes(&s->ipc, MSG_S_CERT, cert, certlen);
-		queue_bytes(&s->ipc, MSG_S_KEY, key, keylen);
-	}
-	if (ipc_compose(&s->ipc, MSG_S_GO, 0, -1, NULL, 0) == -1)
-		fatal("ipc_compose");
 	if (give_memfd(s) == -1)
 		kill(s->pid, SIGKILL);
 	ipc_write(&s->ipc);
@@ -589,6 +598,8 @@ reap(void)
 	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
 		if (pid == authpid)
 			fatalx("auth process ended (status 0x%x)", status);
+		if (pid == srvpid)
+			fatalx("session server ended (status 0x%x)", status);
 		TAILQ_FOREACH(d, &deliveries, entry)
 			if (d->pid == pid)
 				break;
@@ -935,6 +946,72 @@ start_auth(void)
 	fcntl(authipc.fd, F_SETFL, O_NONBLOCK);
 }
 
+/*
+ * The session server: what every session shares goes to it once, the
+ * private key included (each session holds it anyway, to answer TLS);
+ * the listener then forgets the key.
+ */
+static void
+start_server(void)
+{
+	struct ipc_buf	 b;
+	struct ipc_msg	 m;
+	struct ipc_cur	 c;
+	uint32_t	 flags = 0;
+	int		 sp[2];
+
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp) == -1)
+		fatal("socketpair");
+	if ((srvpid = spawn(ROLE_SERVER, sp[1], -1, -1, -1, 0)) == -1)
+		fatal("cannot start the session server");
+	close(sp[1]);
+	ipc_init(&srvipc, sp[0]);
+
+	if (conf->auth_user != NULL)
+		flags |= SF_AUTH;
+	if (cert != NULL)
+		flags |= SF_TLS;
+	if (cert != NULL && !conf->tls_starttls)
+		flags |= SF_TLS_IMPLICIT;
+	if (conf->crlf)
+		flags |= SF_CRLF;
+	if (cmd.dashdash)
+		flags |= SF_DASH_RCPT;
+	if (root)
+		flags |= SF_CHROOT;
+	if (conf->logmode != LOGTO_NONE)
+		flags |= SF_LOG;
+	ipc_buf_init(&b);
+	ipc_buf_u32(&b, flags);
+	ipc_buf_u32(&b, conf->timeout);
+	ipc_buf_u32(&b, conf->session_timeout);
+	ipc_buf_u32(&b, conf->max_recipients);
+	ipc_buf_u32(&b, conf->max_auth_failures);
+	ipc_buf_u32(&b, conf->max_line_length);
+	ipc_buf_u64(&b, conf->max_message_size);
+	ipc_buf_str(&b, conf->domain);
+	ipc_buf_u32(&b, (uint32_t)s_uid);
+	ipc_buf_u32(&b, (uint32_t)s_gid);
+	ipc_buf_str(&b, root ? conf->chroot : "");
+	if (ipc_compose_buf(&srvipc, MSG_Z_CONFIG, -1, &b) == -1)
+		fatal("ipc_compose");
+	if (cert != NULL) {
+		queue_bytes(&srvipc, MSG_Z_CERT, cert, certlen);
+		queue_bytes(&srvipc, MSG_Z_KEY, key, keylen);
+		freezero(key, keylen);
+		free(cert);
+		key = cert = NULL;
+	}
+	if (ipc_compose(&srvipc, MSG_Z_GO, 0, -1, NULL, 0) == -1 ||
+	    ipc_flush(&srvipc) == -1)
+		fatal("session server");
+	if (ipc_recv(&srvipc, &m) != 1)
+		fatalx("session server ended during start-up");
+	ipc_cur_init(&c, &m);
+	if (m.hdr.type != MSG_Z_READY || m.fd != -1 || ipc_cur_end(&c) == -1)
+		fatalx("session server: unexpected message %u", m.hdr.type);
+}
+
 static void
 shutdown_all(void)
 {
@@ -945,6 +1022,8 @@ shutdown_all(void)
 			kill(s->pid, SIGTERM);
 	if (authpid > 0)
 		kill(authpid, SIGTERM);
+	if (srvpid > 0)
+		kill(srvpid, SIGTERM);
 	plog(0, LOG_INFO, "terminating");
 }
 
@@ -1026,6 +1105,7 @@ listener_main(struct conf *c)
 	}
 	if (chdir("/") == -1)
 		fatal("chdir /");
+	start_server();
 
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_signal;

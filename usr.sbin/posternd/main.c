@@ -325,9 +325,9 @@ parse_options(int argc, char *argv[], struct conf *c)
 }
 
 /*
- * One binary, three roles.  The listener re-executes this file for each
- * session and for the auth process with a role argument that no option
- * can collide with.
+ * One binary, four roles.  The listener re-executes this file for the
+ * session server (which forks the sessions) and for the auth process with
+ * a role argument that no option can collide with.
  */
 int
 main(int argc, char *argv[])
@@ -338,8 +338,8 @@ main(int argc, char *argv[])
 		/* Started through /proc/PID/fd/N: name it for ps and top. */
 		(void)prctl(PR_SET_NAME, "posternd", 0, 0, 0);
 		log_init("posternd", 0);
-		if (strcmp(argv[2], "session") == 0)
-			return session_main();
+		if (strcmp(argv[2], role_name(ROLE_SERVER)) == 0)
+			return session_server_main(argv[2]);
 		if (strcmp(argv[2], "auth") == 0)
 			return auth_main();
 		fatalx("unknown role %s", argv[2]);

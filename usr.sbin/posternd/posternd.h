@@ -66,7 +66,7 @@ struct conf {
 };
 
 int	listener_main(struct conf *);
-int	session_main(void);
+int	session_server_main(char *);
 int	auth_main(void);
 
 const char *role_name(enum role);

@@ -1,7 +1,8 @@
 /*
  * The protocol between the processes of posternd, on one screen.
  *
- *   L listener (parent), S session (one per connection), A auth.
+ *   L listener (parent), Z session server, S session (one per
+ *   connection, forked by Z), A auth.
  *
  * Every payload is built with ipc_buf and read with ipc_cur; the comment
  * after each type lists its fields in order.  A receiver that gets a type
@@ -12,8 +13,11 @@
 #ifndef POSTERND_PROTO_H
 #define POSTERND_PROTO_H
 
-/* Descriptors a child finds at exec. */
-#define FD_PARENT	3	/* S, A: the channel to L */
+/*
+ * Descriptors a child finds at exec (Z, A) or, for a session, when the
+ * session server has forked it.
+ */
+#define FD_PARENT	3	/* Z, S, A: the channel to L */
 #define FD_CLIENT_IN	4	/* S: the client, read side */
 #define FD_CLIENT_OUT	5	/* S: the client, write side (may be the same) */
 #define FD_AUTH		6	/* S: its own channel to A, when --auth */
@@ -22,6 +26,7 @@
 
 enum role {
 	ROLE_LISTENER,
+	ROLE_SERVER,
 	ROLE_SESSION,
 	ROLE_AUTH,
 };
@@ -36,18 +41,32 @@ enum role {
 #define SF_LOG		0x40	/* send MSG_S_LOG (a log is kept) */
 
 enum msg_type {
-	/* L -> S, at start, in this order */
-	MSG_S_CONFIG = 1,	/* u32 flags (SF_*), u32 timeout,
+	/* L -> Z, at start, in this order: what every session shares */
+	MSG_Z_CONFIG = 1,	/* u32 flags (SF_*), u32 timeout,
 				   u32 session timeout, u32 max recipients,
 				   u32 max auth failures, u32 max line length,
 				   u64 max message size, str domain,
-				   str peer address, u32 uid, u32 gid,
-				   str chroot directory */
-	MSG_S_CERT,		/* bytes: a chunk of the certificate chain */
-	MSG_S_KEY,		/* bytes: a chunk of the private key */
-	MSG_S_GO,		/* empty: configuration complete */
+				   u32 uid, u32 gid, str chroot directory */
+	MSG_Z_CERT,		/* bytes: a chunk of the certificate chain */
+	MSG_Z_KEY,		/* bytes: a chunk of the private key */
+	MSG_Z_GO,		/* empty: configuration complete */
+	/* Z -> L */
+	MSG_Z_READY,		/* empty: locked down, taking requests */
+	/* L -> Z, one request per connection, in this order */
+	MSG_Z_AUTH,		/* fd: the session's channel to A; empty
+				   payload.  Only with --auth. */
+	MSG_Z_CLIENT,		/* fd: the client (read side); empty */
+	MSG_Z_CLIENT_OUT,	/* fd: the client's write side; empty.
+				   Only when it is another descriptor. */
+	MSG_Z_FORK,		/* fd: the session's channel to L;
+				   str peer address ("1.2.3.4",
+				   "IPv6:::1" or "") */
+	/* Z -> L */
+	MSG_Z_FORKED,		/* u32 process id of the session, 0 if the
+				   fork failed */
+
 	/* S -> L */
-	MSG_S_LOG,		/* u32 priority (LOG_*), str message */
+	MSG_S_LOG = 32,		/* u32 priority (LOG_*), str message */
 	MSG_S_FROM,		/* str envelope sender, "" for <> */
 	MSG_S_RCPT,		/* str one recipient */
 	MSG_S_DATA_END,		/* u64 bytes: the message in the file is
@@ -55,7 +74,7 @@ enum msg_type {
 	MSG_S_DATA_ABORT,	/* empty: the file holds nothing to deliver */
 	/* L -> S */
 	MSG_S_DATA_FD,		/* fd: an empty file for the next message;
-				   empty payload.  One after GO, one after
+				   empty payload.  One at once, one after
 				   each RESULT and each DATA_ABORT. */
 	MSG_S_RESULT,		/* u32 reply code, str enhanced code and text */
 

@@ -10,8 +10,12 @@
  * listener never reads a byte of SMTP; it parses only framed messages.
  */
 #include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <linux/seccomp.h>
 
 #include <fcntl.h>
+#include <sched.h>
 #include <stddef.h>
 #include <seccomp.h>
 
@@ -60,14 +64,37 @@ static const struct sb_rule common[] = {
  * Speaks SMTP and TLS with the client it was handed and writes the message
  * into the file the listener handed it.
  */
+#define SESSION_RULES							\
+	SB_ALLOW(sendto),						\
+	SB_ALLOW(recvfrom),						\
+	SB_ALLOW(shutdown),						\
+	SB_ALLOW(getsockopt),						\
+	SB_ALLOW(getpeername),						\
+	SB_ALLOW(getsockname),						\
+	SB_ALLOW(lseek)
+
 static const struct sb_rule session[] = {
-	SB_ALLOW(sendto),
-	SB_ALLOW(recvfrom),
-	SB_ALLOW(shutdown),
-	SB_ALLOW(getsockopt),
-	SB_ALLOW(getpeername),
-	SB_ALLOW(getsockname),
-	SB_ALLOW(lseek),
+	SESSION_RULES,
+};
+
+/*
+ * The session server.  A session runs under this filter and its own, so
+ * this one is the session's plus what forking a session takes: clone with
+ * exactly the flags session_server.c passes (no shared memory, no new
+ * namespace), putting the connection's descriptors in place, and the
+ * calls a new session makes to load its own filter.  Nothing here opens a
+ * file, creates a socket, changes a user or runs a program.
+ */
+static const struct sb_rule server[] = {
+	SESSION_RULES,
+	SB_ARGEQ(clone, 0, ~0ULL, CLONE_PARENT),
+	SB_ALLOW(dup2),
+	SB_ALLOW(dup3),
+	SB_ALLOW(close_range),
+	SB_ARGEQ(prctl, 0, ~0ULL, PR_SET_NO_NEW_PRIVS),
+	SB_ARGEQ(prctl, 0, ~0ULL, PR_SET_DUMPABLE),
+	SB_ARGEQ(prlimit64, 1, ~0ULL, RLIMIT_CORE),
+	SB_ARGEQ(seccomp, 0, ~0ULL, SECCOMP_SET_MODE_FILTER),
 };
 
 /* Compares credentials and waits out the failure delay. */
@@ -82,6 +109,8 @@ role_name(enum role r)
 	switch (r) {
 	case ROLE_LISTENER:
 		return "listener";
+	case ROLE_SERVER:
+		return "session-server";
 	case ROLE_SESSION:
 		return "session";
 	case ROLE_AUTH:
@@ -97,6 +126,10 @@ sandbox_lockdown(enum role r)
 
 	sandbox_harden();
 	switch (r) {
+	case ROLE_SERVER:
+		sandbox_filter(name, common, NITEMS(common), server,
+		    NITEMS(server));
+		break;
 	case ROLE_SESSION:
 		sandbox_filter(name, common, NITEMS(common), session,
 		    NITEMS(session));

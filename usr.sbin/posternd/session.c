@@ -1,10 +1,11 @@
 /*
- * The session process.  It is started as a fresh image, takes its
- * configuration from the listener, and before it reads a byte from the
- * client it locks itself in: chroot to an empty directory and an
- * unprivileged user when started as root, then the seccomp allow-list.
- * From then on it can talk to its client, the listener and the auth
- * process, and write into the message file it is handed, nothing else.
+ * The session process.  Its server (session_server.c) takes the
+ * configuration every session shares from the listener once, builds the
+ * TLS context, locks itself into the empty chroot as the unprivileged
+ * user, and then forks one session per connection.  Before it reads a
+ * byte from the client a session loads its own seccomp allow-list.  From
+ * then on it can talk to its client, the listener and the auth process,
+ * and write into the message file it is handed, nothing else.
  */
 #include <sys/types.h>
 #include <sys/resource.h>
@@ -34,6 +35,7 @@
 static struct ipc	 parent;
 static struct ipc	 authc;
 static struct tls	*tls_srv;
+static struct sconf	 sconf;
 static int		 datafd = -1;
 static int		 logging;
 
@@ -346,7 +348,8 @@ append(unsigned char **buf, size_t *len, const unsigned char *p, size_t n)
 }
 
 static void
-configure(struct sconf *sc, uid_t *uid, gid_t *gid, char **dir)
+configure(struct ipc *chan, struct sconf *sc, uid_t *uid, gid_t *gid,
+    char **dir)
 {
 	struct ipc_msg		 m;
 	struct ipc_cur		 c;
@@ -358,13 +361,13 @@ configure(struct sconf *sc, uid_t *uid, gid_t *gid, char **dir)
 	int			 have = 0;
 
 	for (;;) {
-		if (ipc_recv(&parent, &m) != 1)
+		if (ipc_recv(chan, &m) != 1)
 			fatalx("no configuration from listener");
 		if (m.fd != -1)
 			fatalx("unexpected descriptor");
 		ipc_cur_init(&c, &m);
 		switch (m.hdr.type) {
-		case MSG_S_CONFIG:
+		case MSG_Z_CONFIG:
 			if (have ||
 			    ipc_cur_u32(&c, &sc->flags) == -1 ||
 			    ipc_cur_u32(&c, &sc->timeout) == -1 ||
@@ -375,8 +378,6 @@ configure(struct sconf *sc, uid_t *uid, gid_t *gid, char **dir)
 			    ipc_cur_u64(&c, &sc->max_message_size) == -1 ||
 			    ipc_cur_str(&c, &sc->domain) == -1 ||
 			    sc->domain == NULL ||
-			    ipc_cur_str(&c, &sc->peer) == -1 ||
-			    sc->peer == NULL ||
 			    ipc_cur_u32(&c, &u) == -1 ||
 			    ipc_cur_u32(&c, &g) == -1 ||
 			    ipc_cur_str(&c, dir) == -1 || *dir == NULL ||
@@ -386,19 +387,19 @@ configure(struct sconf *sc, uid_t *uid, gid_t *gid, char **dir)
 			*gid = (gid_t)g;
 			have = 1;
 			break;
-		case MSG_S_CERT:
-		case MSG_S_KEY:
+		case MSG_Z_CERT:
+		case MSG_Z_KEY:
 			if (!have || ipc_cur_bytes(&c, &p, &n) == -1 ||
 			    ipc_cur_end(&c) == -1)
 				fatalx("bad TLS message");
-			if (m.hdr.type == MSG_S_CERT)
+			if (m.hdr.type == MSG_Z_CERT)
 				append(&cert, &certlen, p, n);
 			else
 				append(&key, &keylen, p, n);
 			/* What was read of the key is not left behind. */
-			explicit_bzero(parent.rbuf, parent.roff);
+			explicit_bzero(chan->rbuf, chan->roff);
 			break;
-		case MSG_S_GO:
+		case MSG_Z_GO:
 			if (!have || ipc_cur_end(&c) == -1)
 				fatalx("bad start message");
 			goto done;
@@ -418,29 +419,27 @@ done:
 	}
 }
 
-int
-session_main(void)
+/*
+ * What the session server does once for all its sessions, before it locks
+ * itself down: take the configuration, load what libtls and the time
+ * functions would open lazily, and, when started as root, chroot to the
+ * empty directory and drop to the unprivileged user.
+ */
+void
+session_prepare(struct ipc *chan)
 {
-	struct sconf	 sc;
-	struct conn	*c;
 	struct rlimit	 rl;
 	char		*dir = NULL;
 	uid_t		 uid = 0;
 	gid_t		 gid = 0;
 
-	log_procname("session");
-	/* Only what the listener gave; descriptors it sends come later. */
-	sandbox_closefrom(FD_AUTH + 1);
-	ipc_init(&parent, FD_PARENT);
-	memset(&sc, 0, sizeof(sc));
-	configure(&sc, &uid, &gid, &dir);
-	logging = (sc.flags & SF_LOG) != 0;
-	if (sc.flags & SF_AUTH)
-		ipc_init(&authc, FD_AUTH);
+	memset(&sconf, 0, sizeof(sconf));
+	configure(chan, &sconf, &uid, &gid, &dir);
+	logging = (sconf.flags & SF_LOG) != 0;
 	/* The time zone file cannot be read once locked in. */
 	tzset();
 
-	if (sc.flags & SF_CHROOT) {
+	if (sconf.flags & SF_CHROOT) {
 		if (chroot(dir) == -1 || chdir("/") == -1)
 			fatal("chroot %s", dir);
 		if (setgroups(0, NULL) == -1 ||
@@ -452,19 +451,41 @@ session_main(void)
 	rl.rlim_cur = rl.rlim_max = SESSION_MEMORY;
 	if (setrlimit(RLIMIT_DATA, &rl) == -1)
 		fatal("setrlimit(RLIMIT_DATA)");
+}
+
+/*
+ * A session, just forked, with its descriptors in place (FD_PARENT to
+ * FD_AUTH) and nothing else open: its own filter goes on before the first
+ * byte from the client.
+ */
+void
+session_run(const char *peer)
+{
+	struct conn	*c;
+
+	log_procname("session");
+	ipc_init(&parent, FD_PARENT);
+	if (sconf.flags & SF_AUTH)
+		ipc_init(&authc, FD_AUTH);
 	sandbox_lockdown(ROLE_SESSION);
 
+	if ((sconf.peer = strdup(peer)) == NULL)
+		fatal("strdup");
 	if ((c = calloc(1, sizeof(*c))) == NULL)
 		fatal("calloc");
 	c->in = FD_CLIENT_IN;
 	c->out = FD_CLIENT_OUT;
 	(void)fcntl(c->in, F_SETFL, fcntl(c->in, F_GETFL) | O_NONBLOCK);
 	(void)fcntl(c->out, F_SETFL, fcntl(c->out, F_GETFL) | O_NONBLOCK);
-	smtp_session(c, &sc);
+	smtp_session(c, &sconf);
 	if (c->tls != NULL) {
 		c->deadline = now_ms() + 1000;
 		(void)tls_close(c->tls);
 	}
 	(void)ipc_flush(&parent);
-	return 0;
+	/*
+	 * Everything is said; the exit handlers (the libraries' destructors)
+	 * would only tear down, page by copied page, what the server built.
+	 */
+	_exit(0);
 }

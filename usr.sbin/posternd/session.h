@@ -1,8 +1,9 @@
 /*
- * The session process: one per client connection.  session.c owns the
- * process (configuration, lockdown, the client connection with or without
- * TLS, the channels to the listener and the auth process); smtp_session.c
- * owns the SMTP state machine and calls back into these.
+ * The session process: one per client connection, forked by the session
+ * server (session_server.c).  session.c owns the process (configuration,
+ * lockdown, the client connection with or without TLS, the channels to
+ * the listener and the auth process); smtp_session.c owns the SMTP state
+ * machine and calls back into these.
  */
 #ifndef POSTERND_SESSION_H
 #define POSTERND_SESSION_H
@@ -13,6 +14,7 @@
 #define IBUF_SIZE	(16 * 1024)
 #define OBUF_SIZE	(16 * 1024)
 
+struct ipc;
 struct tls;
 
 struct conn {
@@ -46,6 +48,9 @@ struct result {
 };
 
 int64_t	 now_ms(void);
+
+void	 session_prepare(struct ipc *);
+void	 session_run(const char *) __attribute__((__noreturn__));
 
 #define CONN_EOF	0
 #define CONN_ERROR	-1
