@@ -12,6 +12,7 @@
 #include <sys/wait.h>
 
 #include <fcntl.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -48,6 +49,15 @@ attempt(const char *what)
 		(void)ptrace(PTRACE_TRACEME, 0, NULL, NULL);
 	else if (strcmp(what, "fork") == 0)
 		(void)syscall(SYS_fork);
+	else if (strcmp(what, "clone-parent") == 0)
+		(void)syscall(SYS_clone, (unsigned long)CLONE_PARENT, NULL, NULL,
+		    NULL, 0UL);
+	else if (strcmp(what, "clone-other") == 0)
+		/* Refused by the kernel too (EINVAL), should the filter miss it. */
+		(void)syscall(SYS_clone, (unsigned long)(CLONE_PARENT |
+		    CLONE_SIGHAND), NULL, NULL, NULL, 0UL);
+	else if (strcmp(what, "setresuid") == 0)
+		(void)syscall(SYS_setresuid, -1, -1, -1);
 	else if (strcmp(what, "kill") == 0)
 		(void)syscall(SYS_kill, 1, 0);
 	else if (strcmp(what, "memfd_create") == 0)
@@ -66,11 +76,13 @@ attempt(const char *what)
 int
 main(void)
 {
-	static const enum role roles[] = { ROLE_SESSION, ROLE_AUTH };
+	static const enum role roles[] = { ROLE_SERVER, ROLE_SESSION,
+	    ROLE_AUTH };
 	static const char *what[] = {
 		"control", "open", "openat", "socket", "socketpair", "connect",
-		"accept", "execve", "ptrace", "fork", "kill", "memfd_create",
-		"chroot", "mprotect-exec"
+		"accept", "execve", "ptrace", "fork", "clone-parent",
+		"clone-other", "kill", "memfd_create", "chroot", "setresuid",
+		"mprotect-exec"
 	};
 	size_t		 i, j;
 	int		 n = 0, failed = 0, status;
@@ -80,6 +92,14 @@ main(void)
 		for (j = 0; j < sizeof(what) / sizeof(what[0]); j++) {
 			int	 want_kill = strcmp(what[j], "control") != 0;
 			int	 good;
+
+			/*
+			 * Forking sessions is the session server's job; that
+			 * it can is shown by every session it starts.
+			 */
+			if (roles[i] == ROLE_SERVER &&
+			    strcmp(what[j], "clone-parent") == 0)
+				continue;
 
 			fflush(stdout);
 			if ((pid = fork()) == -1)

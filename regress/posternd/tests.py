@@ -1100,11 +1100,16 @@ def t_sandbox_live(pw):
     sess = wait_for(lambda: [k for k in d.children()
                              if b"session" in k[2]], 5)
     auth = [k for k in d.children() if b"auth" in k[2]]
-    if not sess or not auth:
-        ok(False, "live: session and auth processes found", d.children())
+    # Sessions are forked by the session server with the listener as their
+    # parent, so all three are the listener's children.
+    srv = [k for k in d.children() if b"session-server" in k[2]]
+    if not sess or not auth or not srv:
+        ok(False, "live: session, session server and auth processes found",
+           d.children())
         d.stop()
         return
-    for (pid, _, _), role in ((sess[0], "session"), (auth[0], "auth")):
+    for (pid, _, _), role in ((sess[0], "session"), (auth[0], "auth"),
+                              (srv[0], "session server")):
         st = proc_status(pid)
         ok(st.get("Seccomp") == "2" and st.get("NoNewPrivs") == "1",
            "live: the %s process runs under its seccomp filter, no new "
@@ -1122,14 +1127,28 @@ def t_sandbox_live(pw):
         else:
             skip("live: the %s process is in the chroot" % role, "not root")
         fds = sorted(int(x) for x in os.listdir("/proc/%d/fd" % pid))
-        want = [0, 1, 2, 3, 4, 5, 6] if role == "session" else [0, 1, 2, 3]
+        want = [0, 1, 2, 3] if role == "auth" else [0, 1, 2, 3, 4, 5, 6]
         # The auth process also holds one channel per session, a session
-        # the empty file for its next message.
-        allowed = "socket:" if role == "auth" else "/memfd:posternd-message"
+        # the empty file for its next message; the session server holds
+        # /dev/null on 4 to 6, the places of a session's descriptors.
+        allowed = {"auth": "socket:", "session": "/memfd:posternd-message",
+                   "session server": "no other"}[role]
         extra = [x for x in fds if x not in want and not os.readlink(
             "/proc/%d/fd/%d" % (pid, x)).startswith(allowed)]
+        if role == "session server":
+            extra += [x for x in (4, 5, 6) if x in fds and os.readlink(
+                "/proc/%d/fd/%d" % (pid, x)) != "/dev/null"]
         ok(not extra, "live: the %s process holds only its own descriptors"
            % role, fds)
+    # A session runs under the server's filter and its own, narrower, one.
+    f_sess = proc_status(sess[0][0]).get("Seccomp_filters")
+    f_srv = proc_status(srv[0][0]).get("Seccomp_filters")
+    if f_sess is None or f_srv is None:
+        skip("live: a session adds its own filter to its server's",
+             "no Seccomp_filters in /proc/PID/status")
+    else:
+        ok(int(f_sess) == int(f_srv) + 1, "live: a session adds its own "
+           "filter to its server's", (f_sess, f_srv))
     c.close()
     # A session that dies takes nothing with it; the daemon goes on.
     c, _ = greet(d.port)
@@ -1144,6 +1163,17 @@ def t_sandbox_live(pw):
         s.sendmail("a@example.org", ["after@example.net"], MSG)
     ok(d.wait_records(k + 1)[-1]["argv"][-1] == "after@example.net",
        "live: the daemon keeps serving after a session died")
+    # Without its session server the daemon cannot serve: it says so and
+    # exits, as it does when the auth process dies.
+    srv = [k for k in d.children() if b"session-server" in k[2]]
+    os.kill(srv[0][0], signal.SIGSYS)
+    try:
+        rc = d.p.wait(SAFETY)
+    except subprocess.TimeoutExpired:
+        rc = None
+    ok(rc not in (None, 0) and "session server ended" in d.stderr(),
+       "live: a session server killed by its sandbox stops the daemon with "
+       "an error", (rc, d.stderr()))
     d.stop()
 
 

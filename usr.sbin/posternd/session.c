@@ -36,6 +36,8 @@ static struct ipc	 parent;
 static struct ipc	 authc;
 static struct tls	*tls_srv;
 static struct sconf	 sconf;
+static unsigned char	*cert, *key;	/* PEM, kept by the session server */
+static size_t		 certlen, keylen;
 static int		 datafd = -1;
 static int		 logging;
 
@@ -353,9 +355,9 @@ configure(struct ipc *chan, struct sconf *sc, uid_t *uid, gid_t *gid,
 {
 	struct ipc_msg		 m;
 	struct ipc_cur		 c;
+	struct tls		*t;
 	const unsigned char	*p;
-	unsigned char		*cert = NULL, *key = NULL;
-	size_t			 n, certlen = 0, keylen = 0;
+	size_t			 n;
 	uint32_t		 u, g;
 	char			 err[256];
 	int			 have = 0;
@@ -411,11 +413,15 @@ done:
 	if (sc->flags & SF_TLS) {
 		if (cert == NULL || key == NULL)
 			fatalx("TLS configured without a key pair");
-		if ((tls_srv = tls_server_new(cert, certlen, key, keylen, err,
+		/*
+		 * Once here, so that everything libtls and libcrypto load
+		 * lazily is loaded before any filter goes on; each session
+		 * then builds its own context from the same bytes.
+		 */
+		if ((t = tls_server_new(cert, certlen, key, keylen, err,
 		    sizeof(err))) == NULL)
 			fatalx("%s", err);
-		freezero(key, keylen);
-		free(cert);
+		tls_free(t);
 	}
 }
 
@@ -462,11 +468,20 @@ void
 session_run(const char *peer)
 {
 	struct conn	*c;
+	char		 err[256];
 
 	log_procname("session");
 	ipc_init(&parent, FD_PARENT);
 	if (sconf.flags & SF_AUTH)
 		ipc_init(&authc, FD_AUTH);
+	/*
+	 * A context of its own, as when each session was a fresh image: what
+	 * OpenSSL keys per context (the TLS 1.3 ticket key) is not shared
+	 * between sessions, and no session resumes another's.
+	 */
+	if ((sconf.flags & SF_TLS) && (tls_srv = tls_server_new(cert, certlen,
+	    key, keylen, err, sizeof(err))) == NULL)
+		fatalx("%s", err);
 	sandbox_lockdown(ROLE_SESSION);
 
 	if ((sconf.peer = strdup(peer)) == NULL)
