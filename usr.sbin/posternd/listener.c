@@ -704,11 +704,15 @@ session_io(struct session *s, short revents)
 	ssize_t		 n;
 	int		 r;
 
-	if (revents & POLLOUT) {
-		if (ipc_write(&s->ipc) == -1) {
-			session_kill(s, "channel write failed");
-			return;
-		}
+	/*
+	 * A session may end right after its last reply, with the file for
+	 * its next message still on the way: a write it can no longer read
+	 * is the end of the channel (read below), not a fault.
+	 */
+	if ((revents & POLLOUT) && ipc_write(&s->ipc) == -1 &&
+	    errno != EPIPE && errno != ECONNRESET) {
+		session_kill(s, "channel write failed");
+		goto done;
 	}
 	if (!(revents & (POLLIN | POLLHUP | POLLERR)))
 		return;
@@ -716,17 +720,19 @@ session_io(struct session *s, short revents)
 		if (errno == EAGAIN)
 			return;
 		session_kill(s, "channel read failed");
-		return;
+		goto done;
 	}
 	while ((r = ipc_get(&s->ipc, &m)) == 1) {
 		if (session_msg(s, &m) == -1) {
 			session_kill(s, "protocol violation");
-			return;
+			goto done;
 		}
+		if (!s->open)
+			goto done;	/* killed over that message */
 	}
 	if (r == -1) {
 		session_kill(s, "framing violation");
-		return;
+		goto done;
 	}
 	if (n == 0) {
 		/* The session is gone; a message not yet whole dies with it. */
@@ -735,8 +741,10 @@ session_io(struct session *s, short revents)
 		s->open = 0;
 		if (s->state != S_DELIVER)
 			session_reset(s);
-		session_free_if_done(s);
 	}
+done:
+	/* Reaped already (its exit can come first): nothing is left of it. */
+	session_free_if_done(s);
 }
 
 static void
