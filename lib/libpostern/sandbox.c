@@ -2,7 +2,12 @@
 #include <sys/prctl.h>
 #include <sys/resource.h>
 
+#include <sys/syscall.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
+
 #include <errno.h>
+#include <fcntl.h>
 #include <seccomp.h>
 #include <stdlib.h>
 #include <unistd.h>
@@ -65,6 +70,61 @@ add_rules(scmp_filter_ctx ctx, const char *role, const struct sb_rule *r,
  * own.  Anything else kills the whole process, so a compromised role dies
  * on its first step out of line rather than getting an error to probe with.
  */
+struct sb_prog {
+	struct sock_fprog	 fprog;
+};
+
+/*
+ * What seccomp_load() would hand the kernel, taken from libseccomp once:
+ * the program it exports is the one it loads, and with its default
+ * attributes it loads it with no flags.
+ */
+struct sb_prog *
+sandbox_filter_build(const char *role, const struct sb_rule *common,
+    size_t ncommon, const struct sb_rule *own, size_t nown)
+{
+	struct sb_prog	*p;
+	scmp_filter_ctx	 ctx;
+	unsigned char	*buf;
+	size_t		 len = 0;
+	ssize_t		 n;
+	int		 fd[2], rc;
+	/* The kernel's limit (BPF_MAXINSNS); a pipe holds that much. */
+	const size_t	 max = 4096 * sizeof(struct sock_filter);
+
+	if ((ctx = seccomp_init(SCMP_ACT_KILL_PROCESS)) == NULL)
+		fatalx("%s: seccomp_init failed", role);
+	add_rules(ctx, role, common, ncommon);
+	add_rules(ctx, role, own, nown);
+	if ((p = calloc(1, sizeof(*p))) == NULL || (buf = malloc(max)) == NULL)
+		fatal("%s: malloc", role);
+	if (pipe2(fd, O_CLOEXEC) == -1)
+		fatal("%s: pipe", role);
+	if ((rc = seccomp_export_bpf(ctx, fd[1])) < 0) {
+		errno = -rc;
+		fatal("%s: seccomp_export_bpf", role);
+	}
+	close(fd[1]);
+	while ((n = read(fd[0], buf + len, max - len)) > 0)
+		len += (size_t)n;
+	if (n == -1)
+		fatal("%s: read", role);
+	close(fd[0]);
+	seccomp_release(ctx);
+	if (len == 0 || len == max || len % sizeof(struct sock_filter) != 0)
+		fatalx("%s: unexpected filter of %zu bytes", role, len);
+	p->fprog.len = (unsigned short)(len / sizeof(struct sock_filter));
+	p->fprog.filter = (struct sock_filter *)(void *)buf;
+	return p;
+}
+
+void
+sandbox_filter_load(const char *role, const struct sb_prog *p)
+{
+	if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &p->fprog) == -1)
+		fatal("%s: seccomp", role);
+}
+
 void
 sandbox_filter(const char *role, const struct sb_rule *common, size_t ncommon,
     const struct sb_rule *own, size_t nown)

@@ -34,4 +34,14 @@ void	sandbox_closefrom(int);
 void	sandbox_filter(const char *, const struct sb_rule *, size_t,
 	    const struct sb_rule *, size_t);
 
+/*
+ * The same filter in two steps: built once, then loaded, possibly by many
+ * processes forked after it was built (posternd's sessions), each of them
+ * sparing the work of compiling it.  Load after sandbox_harden().
+ */
+struct sb_prog;
+struct sb_prog *sandbox_filter_build(const char *, const struct sb_rule *,
+	    size_t, const struct sb_rule *, size_t);
+void	sandbox_filter_load(const char *, const struct sb_prog *);
+
 #endif

@@ -70,6 +70,7 @@ int	session_server_main(char *);
 int	auth_main(void);
 
 const char *role_name(enum role);
+void	sandbox_prepare(enum role);
 void	sandbox_lockdown(enum role);
 
 /* rfc5321.c */

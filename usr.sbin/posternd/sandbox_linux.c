@@ -119,6 +119,21 @@ role_name(enum role r)
 	return "unknown";
 }
 
+/*
+ * The session server compiles the sessions' filter once, before its own
+ * goes on; each session it forks then only hands it to the kernel.
+ */
+static struct sb_prog	*session_prog;
+
+void
+sandbox_prepare(enum role r)
+{
+	if (r != ROLE_SESSION)
+		fatalx("no prepared sandbox for role %s", role_name(r));
+	session_prog = sandbox_filter_build(role_name(r), common,
+	    NITEMS(common), session, NITEMS(session));
+}
+
 void
 sandbox_lockdown(enum role r)
 {
@@ -131,8 +146,11 @@ sandbox_lockdown(enum role r)
 		    NITEMS(server));
 		break;
 	case ROLE_SESSION:
-		sandbox_filter(name, common, NITEMS(common), session,
-		    NITEMS(session));
+		if (session_prog != NULL)
+			sandbox_filter_load(name, session_prog);
+		else
+			sandbox_filter(name, common, NITEMS(common), session,
+			    NITEMS(session));
 		break;
 	case ROLE_AUTH:
 		sandbox_filter(name, common, NITEMS(common), auth,

@@ -38,6 +38,12 @@ static struct tls	*tls_srv;
 static struct sconf	 sconf;
 static unsigned char	*cert, *key;	/* PEM, kept by the session server */
 static size_t		 certlen, keylen;
+/*
+ * Outgoing payloads are built here, not in a 64 KB frame on the stack:
+ * the stack-clash probes would touch all sixteen of its pages, each one
+ * a page fault in a freshly forked session.
+ */
+static struct ipc_buf	 msgbuf;
 static int		 datafd = -1;
 static int		 logging;
 
@@ -201,7 +207,6 @@ conn_starttls(struct conn *c)
 void
 session_log(int prio, const char *fmt, ...)
 {
-	struct ipc_buf	 b;
 	char		 msg[1024];
 	va_list		 ap;
 
@@ -210,10 +215,10 @@ session_log(int prio, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	ipc_buf_init(&b);
-	ipc_buf_u32(&b, (uint32_t)prio);
-	ipc_buf_str(&b, msg);
-	if (ipc_compose_buf(&parent, MSG_S_LOG, -1, &b) == -1)
+	ipc_buf_init(&msgbuf);
+	ipc_buf_u32(&msgbuf, (uint32_t)prio);
+	ipc_buf_str(&msgbuf, msg);
+	if (ipc_compose_buf(&parent, MSG_S_LOG, -1, &msgbuf) == -1)
 		fatal("ipc_compose");
 	(void)ipc_write(&parent);
 }
@@ -257,11 +262,9 @@ session_data_fd(void)
 static void
 send_str(uint32_t type, const char *s)
 {
-	struct ipc_buf	 b;
-
-	ipc_buf_init(&b);
-	ipc_buf_str(&b, s);
-	if (ipc_compose_buf(&parent, type, -1, &b) == -1)
+	ipc_buf_init(&msgbuf);
+	ipc_buf_str(&msgbuf, s);
+	if (ipc_compose_buf(&parent, type, -1, &msgbuf) == -1)
 		fatal("ipc_compose");
 	if (parent.queued > 64 && ipc_flush(&parent) == -1)
 		fatal("session: send to listener");
@@ -275,7 +278,6 @@ void
 session_deliver(const char *from, char *const *rcpts, size_t n,
     uint64_t size, struct result *r)
 {
-	struct ipc_buf	 b;
 	struct ipc_msg	 m;
 	struct ipc_cur	 c;
 	char		*text = NULL;
@@ -285,9 +287,9 @@ session_deliver(const char *from, char *const *rcpts, size_t n,
 	send_str(MSG_S_FROM, from);
 	for (i = 0; i < n; i++)
 		send_str(MSG_S_RCPT, rcpts[i]);
-	ipc_buf_init(&b);
-	ipc_buf_u64(&b, size);
-	if (ipc_compose_buf(&parent, MSG_S_DATA_END, -1, &b) == -1)
+	ipc_buf_init(&msgbuf);
+	ipc_buf_u64(&msgbuf, size);
+	if (ipc_compose_buf(&parent, MSG_S_DATA_END, -1, &msgbuf) == -1)
 		fatal("ipc_compose");
 	next_msg(&m);
 	ipc_cur_init(&c, &m);
@@ -313,19 +315,18 @@ int
 session_auth(const void *z, size_t zl, const void *u, size_t ul,
     const void *p, size_t pl)
 {
-	struct ipc_buf	 b;
 	struct ipc_msg	 m;
 	struct ipc_cur	 c;
 	uint32_t	 ok;
 
-	ipc_buf_init(&b);
-	ipc_buf_bytes(&b, z, zl);
-	ipc_buf_bytes(&b, u, ul);
-	ipc_buf_bytes(&b, p, pl);
-	if (ipc_compose_buf(&authc, MSG_A_CHECK, -1, &b) == -1 ||
+	ipc_buf_init(&msgbuf);
+	ipc_buf_bytes(&msgbuf, z, zl);
+	ipc_buf_bytes(&msgbuf, u, ul);
+	ipc_buf_bytes(&msgbuf, p, pl);
+	if (ipc_compose_buf(&authc, MSG_A_CHECK, -1, &msgbuf) == -1 ||
 	    ipc_flush(&authc) == -1)
 		fatal("session: send to auth");
-	explicit_bzero(&b, sizeof(b));
+	explicit_bzero(msgbuf.data, msgbuf.len);
 	if (ipc_recv(&authc, &m) != 1)
 		fatalx("auth process went away");
 	ipc_cur_init(&c, &m);
@@ -467,8 +468,9 @@ session_prepare(struct ipc *chan)
 void
 session_run(const char *peer)
 {
-	struct conn	*c;
-	char		 err[256];
+	static struct conn	 conn;	/* untouched pages cost nothing */
+	struct conn		*c = &conn;
+	char			 err[256];
 
 	log_procname("session");
 	ipc_init(&parent, FD_PARENT);
@@ -486,8 +488,6 @@ session_run(const char *peer)
 
 	if ((sconf.peer = strdup(peer)) == NULL)
 		fatal("strdup");
-	if ((c = calloc(1, sizeof(*c))) == NULL)
-		fatal("calloc");
 	c->in = FD_CLIENT_IN;
 	c->out = FD_CLIENT_OUT;
 	(void)fcntl(c->in, F_SETFL, fcntl(c->in, F_GETFL) | O_NONBLOCK);

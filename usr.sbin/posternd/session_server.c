@@ -17,6 +17,7 @@
 #include <sys/syscall.h>
 
 #include <errno.h>
+#include <malloc.h>
 #include <sched.h>
 #include <stdlib.h>
 #include <string.h>
@@ -121,6 +122,13 @@ session_server_main(char *rolearg)
 	int		 fd;
 
 	log_procname("session server");
+	/*
+	 * No fast bins: with small free chunks in them at the fork, a
+	 * session's first larger allocation would walk and merge them,
+	 * writing to (and so copying) pages all over the server's heap.
+	 */
+	if (mallopt(M_MXFAST, 0) != 1)
+		fatalx("mallopt");
 	sandbox_closefrom(FD_PARENT + 1);
 	ipc_init(&chan, FD_PARENT);
 	session_prepare(&chan);
@@ -128,6 +136,8 @@ session_server_main(char *rolearg)
 	for (fd = FD_PARENT + 1; fd <= FD_AUTH; fd++)
 		if (dup2(STDIN_FILENO, fd) == -1)
 			fatal("dup2");
+	sandbox_prepare(ROLE_SESSION);
+	malloc_trim(0);
 	sandbox_lockdown(ROLE_SERVER);
 	if (ipc_compose(&chan, MSG_Z_READY, 0, -1, NULL, 0) == -1 ||
 	    ipc_flush(&chan) == -1)
