@@ -492,13 +492,15 @@ auth_new(const struct auth_conf *conf, char *err, size_t errsz)
 	a->cbs[3] = (sasl_callback_t){ SASL_CB_GETREALM, CB(cb_realm), a };
 	a->cbs[4] = (sasl_callback_t){ SASL_CB_LIST_END, NULL, NULL };
 	a->pre_rc = SASL_NOTDONE;
-	if (!library_ready)
+	if (!library_ready) {
+		strlcpy(a->error, "not initialised", sizeof(a->error));
 		return a;
+	}
 	if ((rc = sasl_client_new("smtp", conf->host, NULL, NULL, a->cbs, 0,
 	    &a->conn)) != SASL_OK) {
 		a->conn = NULL;
-		snprintf(err, errsz, "Cyrus SASL: %s",
-		    sasl_errstring(rc, NULL, NULL));
+		cyrus_error(a, rc);
+		snprintf(err, errsz, "Cyrus SASL: %s", a->error);
 		return a;
 	}
 	memset(&sp, 0, sizeof(sp));
@@ -547,8 +549,8 @@ cyrus_begin(struct auth *a, const char *offer, const unsigned char *cb,
 	int		 rc, scram = strncmp(a->mech, "SCRAM-", 6) == 0;
 
 	if (a->conn == NULL)
-		return fail(code, err, errsz, EX_SOFTWARE, "Cyrus SASL: no "
-		    "connection");
+		return fail(code, err, errsz, EX_SOFTWARE, "Cyrus SASL: %s",
+		    a->error);
 	strlcpy(base, a->mech, sizeof(base));
 	if (is_plus(base))
 		base[strlen(base) - 5] = '\0';

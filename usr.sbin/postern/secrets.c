@@ -149,9 +149,8 @@ prepare(struct ipc *parent, struct secrets *s)
 	ac.password = s->password;
 	ac.realm = s->realm;
 	ac.mech = s->auth;
+	/* A Cyrus failure here is reported when a mechanism needs it. */
 	s->sasl = auth_new(&ac, err, sizeof(err));
-	if (err[0] != '\0')
-		log_debug("%s", err);
 }
 
 static void
