@@ -23,24 +23,27 @@ import ssl
 import sys
 import time
 
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
+import re
+import subprocess
 
 
 def cbind_of(certfile):
     """tls-server-end-point: the signature hash, MD5/SHA-1 raised to
     SHA-256; a signature without a separate hash (Ed25519) takes SHA-512,
     as OpenSSL's X509_digest_sig does."""
-    with open(certfile, "rb") as f:
-        cert = x509.load_pem_x509_certificate(f.read())
-    der = cert.public_bytes(serialization.Encoding.DER)
-    h = cert.signature_hash_algorithm
-    if h is None:
+    der = subprocess.run(["openssl", "x509", "-in", certfile, "-outform",
+                          "DER"], capture_output=True, check=True).stdout
+    text = subprocess.run(["openssl", "x509", "-in", certfile, "-noout",
+                           "-text"], capture_output=True, check=True,
+                          text=True).stdout
+    alg = re.search(r"Signature Algorithm: *(\S+)", text).group(1).lower()
+    m = re.search(r"(md5|sha1|sha224|sha256|sha384|sha512)", alg)
+    if m is None:
         name = "sha512"
-    elif isinstance(h, (hashes.MD5, hashes.SHA1)):
+    elif m.group(1) in ("md5", "sha1"):
         name = "sha256"
     else:
-        name = h.name
+        name = m.group(1)
     return name, hashlib.new(name, der).digest()
 
 
