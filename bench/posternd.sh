@@ -8,6 +8,8 @@
 # into bench/work/pkg), cc, msmtp (msmtpd's libraries) and a free loopback.
 # Knobs: BENCH_SESSIONS (20), BENCH_MESSAGES (2000), BENCH_SIZE (10240),
 # BENCH_WIDE (200: concurrent connections of the second posternd run).
+# Exit status: 0 measured, 1 posternd lost messages or smtp-source failed,
+# 2 could not run (bench/run.sh calls this and tells the two apart).
 set -u
 top=$(cd "$(dirname "$0")/.." && pwd)
 POSTERND=${POSTERND:-$top/usr.sbin/posternd/posternd}
@@ -21,7 +23,7 @@ W=$top/bench/work/posternd
 PKG=$top/bench/work/pkg
 PIDS=
 
-die() { echo "bench: $*" >&2; exit 1; }
+die() { echo "bench: $*" >&2; exit 2; }
 cleanup() {
 	for p in $PIDS; do kill "$p" 2>/dev/null; done
 	for p in $PIDS; do wait "$p" 2>/dev/null; done
@@ -56,7 +58,7 @@ SOURCE="$PKG/root/usr/sbin/smtp-source"
 MSMTPD=${MSMTPD:-$PKG/root/usr/bin/msmtpd}
 export LD_LIBRARY_PATH="$PKG/root/usr/lib/postfix"
 
-rm -rf "$W" && mkdir -p "$W/empty" || exit 1
+rm -rf "$W" && mkdir -p "$W/empty" || die "cannot make $W"
 chmod 755 "$W/empty"
 $CC -O2 -DCOUNT_FILE="\"$W/count\"" -o "$W/drain" \
     "$top/bench/posternd-drain.c" || die "cannot build the drain"
@@ -132,6 +134,8 @@ echo "smtp-source, $SESSIONS concurrent sessions, $MESSAGES messages of $SIZE by
 echo "command: $W/drain -f %F -- (reads the message, exits 0)"
 FLAGS=
 series "one connection per message (smtp-source default):" ""
+goal=$("$PY" -c 'import sys; print("met" if float(sys.argv[1]) >= 2 * float(sys.argv[2]) else "NOT met")' "$p_rate" "$m_rate")
+echo "  goal      posternd >= 2x msmtpd: $goal"
 FLAGS=-d
 series "messages sent over the $SESSIONS open sessions (smtp-source -d):" "-d"
 
