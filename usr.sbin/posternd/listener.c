@@ -324,13 +324,39 @@ next_message(struct session *s)
 }
 
 /*
+ * Whether the session server named a process the listener may take for a
+ * new session: a child of its own (the server forks with CLONE_PARENT),
+ * not reaped, and not one it knows already.  A server that lies could
+ * otherwise have the listener signal any process.
+ */
+static int
+new_child(pid_t pid)
+{
+	struct session	*s;
+	struct delivery	*d;
+	siginfo_t	 si;
+
+	if (pid <= 0 || pid == srvpid || pid == authpid)
+		return 0;
+	TAILQ_FOREACH(s, &sessions, entry)
+		if (s->pid == pid)
+			return 0;
+	TAILQ_FOREACH(d, &deliveries, entry)
+		if (d->pid == pid)
+			return 0;
+	/* WNOWAIT: reap() still collects it when it ends. */
+	memset(&si, 0, sizeof(si));
+	return waitid(P_PID, (id_t)pid, &si, WEXITED | WNOHANG | WNOWAIT) == 0;
+}
+
+/*
  * Have the session server fork a session on this connection.  The answer
  * comes at once (the server does nothing but fork), so the listener waits
  * for it: a session is known by its process id before it can end.
  * Every descriptor given is the server's to close.
  */
 static pid_t
-fork_session(int chan, int in, int out, int authfd, const char *peer)
+request_session(int chan, int in, int out, int authfd, const char *peer)
 {
 	struct ipc_buf	 b;
 	struct ipc_msg	 m;
@@ -355,12 +381,14 @@ fork_session(int chan, int in, int out, int authfd, const char *peer)
 	ipc_cur_init(&c, &m);
 	if (m.hdr.type != MSG_Z_FORKED || m.fd != -1 ||
 	    ipc_cur_u32(&c, &pid) == -1 || ipc_cur_end(&c) == -1 ||
-	    pid > INT_MAX || (pid_t)pid == srvpid || (pid_t)pid == authpid)
+	    pid > INT_MAX)
 		fatalx("session server: bad message %u", m.hdr.type);
 	if (pid == 0) {
 		errno = EAGAIN;
 		return -1;
 	}
+	if (!new_child((pid_t)pid))
+		fatalx("session server: process %u is no new session", pid);
 	return (pid_t)pid;
 }
 
@@ -394,7 +422,8 @@ session_start(int in, int out, const char *peer)
 		free(s);
 		goto refuse;
 	}
-	if ((s->pid = fork_session(sp[1], cin, cout, ap[1], s->peer)) == -1) {
+	if ((s->pid = request_session(sp[1], cin, cout, ap[1], s->peer)) ==
+	    -1) {
 		close(sp[0]);
 		if (ap[0] != -1)
 			close(ap[0]);
