@@ -2,7 +2,8 @@
  * What each process of posternd may do once it has locked itself down.
  * No sandboxed role may open a file, create or accept a socket, connect,
  * exec, fork, trace or signal: those calls are in no table, so they kill
- * the process.
+ * the process.  The one exception is the session server's clone, with
+ * the single set of flags that forks a session.
  *
  * The listener has no table: it starts the delivery command, which
  * inherits any filter and any no_new_privs flag, and the command (postern

@@ -87,8 +87,8 @@ fork_session(const struct request *r, int sfd, const char *peer,
 	chan.nfds = 0;
 	/* So that ps and /proc/PID/cmdline tell a session from its server. */
 	n = strlen(rolearg);
+	memset(rolearg, 0, n);
 	strlcpy(rolearg, role_name(ROLE_SESSION), n + 1);
-	memset(rolearg + strlen(rolearg), 0, n - strlen(rolearg));
 	session_run(peer);
 }
 
