@@ -12,8 +12,58 @@
 #include <stdlib.h>
 #include <unistd.h>
 
+#include <sys/mman.h>
+
+#include <fcntl.h>
+
 #include "log.h"
 #include "sandbox.h"
+
+/*
+ * What the C library needs to run at all, and the descriptors a process
+ * was given: every sandboxed role of postern and posternd starts from this
+ * table and adds its own.
+ */
+const struct sb_rule sandbox_common[] = {
+	SB_ALLOW(read),
+	SB_ALLOW(write),
+	SB_ALLOW(readv),
+	SB_ALLOW(writev),
+	SB_ALLOW(close),
+	SB_ALLOW(exit),
+	SB_ALLOW(exit_group),
+	SB_ALLOW(brk),
+	SB_ARGEQ(mmap, 2, PROT_EXEC, 0),
+	SB_ARGEQ(mprotect, 2, PROT_EXEC, 0),
+	SB_ALLOW(munmap),
+	SB_ALLOW(mremap),
+	SB_ALLOW(madvise),
+	SB_ALLOW(futex),
+	SB_ALLOW(rt_sigreturn),
+	SB_ALLOW(rt_sigprocmask),
+	SB_ALLOW(restart_syscall),
+	SB_ALLOW(clock_gettime),
+	SB_ALLOW(gettimeofday),
+	SB_ALLOW(getpid),
+	SB_ALLOW(getrandom),
+	SB_ALLOW(poll),
+	SB_ALLOW(ppoll),
+	/*
+	 * stdio asks about its descriptors before buffering; a refusal only
+	 * costs it a default buffer size, and newfstatat also takes a path.
+	 */
+	SB_FAIL(fstat, EACCES),
+	SB_FAIL(newfstatat, EACCES),
+	SB_ALLOW(lseek),
+	SB_ALLOW(sendmsg),		/* the ipc channels */
+	SB_ALLOW(recvmsg),
+	SB_ARGEQ(fcntl, 1, ~0ULL, F_GETFL),
+	SB_ARGEQ(fcntl, 1, ~0ULL, F_SETFL),
+	SB_ARGEQ(fcntl, 1, ~0ULL, F_GETFD),
+	SB_ARGEQ(fcntl, 1, ~0ULL, F_SETFD),
+};
+const size_t sandbox_ncommon = sizeof(sandbox_common) /
+    sizeof(sandbox_common[0]);
 
 /*
  * The steps every child takes before its first untrusted byte: no privilege

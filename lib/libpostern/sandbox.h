@@ -29,6 +29,9 @@ struct sb_rule {
 #define SB_ARGEQ(name, a, m, v) { SCMP_SYS(name), (a), (m), (v), 0 }
 #define SB_FAIL(name, e) { SCMP_SYS(name), SB_NOARG, 0, 0, (e) }
 
+extern const struct sb_rule	sandbox_common[];
+extern const size_t		sandbox_ncommon;
+
 void	sandbox_harden(void);
 void	sandbox_closefrom(int);
 void	sandbox_filter(const char *, const struct sb_rule *, size_t,

@@ -17,45 +17,7 @@
 
 #define NITEMS(a)	(sizeof(a) / sizeof((a)[0]))
 
-/* What the C library needs to run at all, and the descriptors it was given. */
-static const struct sb_rule common[] = {
-	SB_ALLOW(read),
-	SB_ALLOW(write),
-	SB_ALLOW(readv),
-	SB_ALLOW(writev),
-	SB_ALLOW(close),
-	SB_ALLOW(exit),
-	SB_ALLOW(exit_group),
-	SB_ALLOW(brk),
-	SB_ARGEQ(mmap, 2, PROT_EXEC, 0),
-	SB_ARGEQ(mprotect, 2, PROT_EXEC, 0),
-	SB_ALLOW(munmap),
-	SB_ALLOW(mremap),
-	SB_ALLOW(madvise),
-	SB_ALLOW(futex),
-	SB_ALLOW(rt_sigreturn),
-	SB_ALLOW(rt_sigprocmask),
-	SB_ALLOW(restart_syscall),
-	SB_ALLOW(clock_gettime),
-	SB_ALLOW(gettimeofday),
-	SB_ALLOW(getpid),
-	SB_ALLOW(getrandom),
-	SB_ALLOW(poll),
-	SB_ALLOW(ppoll),
-	/*
-	 * stdio asks about its descriptors before buffering; a refusal only
-	 * costs it a default buffer size, and newfstatat also takes a path.
-	 */
-	SB_FAIL(fstat, EACCES),
-	SB_FAIL(newfstatat, EACCES),
-	SB_ALLOW(lseek),
-	SB_ALLOW(sendmsg),		/* the ipc channels */
-	SB_ALLOW(recvmsg),
-	SB_ARGEQ(fcntl, 1, ~0ULL, F_GETFL),
-	SB_ARGEQ(fcntl, 1, ~0ULL, F_SETFL),
-	SB_ARGEQ(fcntl, 1, ~0ULL, F_GETFD),
-	SB_ARGEQ(fcntl, 1, ~0ULL, F_SETFD),
-};
+/* Every table below adds to sandbox_common (lib/libpostern/sandbox.c). */
 
 /* Answers the network process; the secret is already in memory. */
 static const struct sb_rule secrets[] = {
@@ -83,14 +45,14 @@ sandbox_lockdown(enum role r)
 	switch (r) {
 	case ROLE_READER:
 		/* Reads stdin, writes the body pipe: the common set. */
-		sandbox_filter(name, common, NITEMS(common), NULL, 0);
+		sandbox_filter(name, sandbox_common, sandbox_ncommon, NULL, 0);
 		break;
 	case ROLE_SECRETS:
-		sandbox_filter(name, common, NITEMS(common), secrets,
+		sandbox_filter(name, sandbox_common, sandbox_ncommon, secrets,
 		    NITEMS(secrets));
 		break;
 	case ROLE_NETWORK:
-		sandbox_filter(name, common, NITEMS(common), network,
+		sandbox_filter(name, sandbox_common, sandbox_ncommon, network,
 		    NITEMS(network));
 		break;
 	default:

@@ -26,40 +26,7 @@
 
 #define NITEMS(a)	(sizeof(a) / sizeof((a)[0]))
 
-/* What the C library needs to run at all, and the descriptors it was given. */
-static const struct sb_rule common[] = {
-	SB_ALLOW(read),
-	SB_ALLOW(write),
-	SB_ALLOW(readv),
-	SB_ALLOW(writev),
-	SB_ALLOW(close),
-	SB_ALLOW(exit),
-	SB_ALLOW(exit_group),
-	SB_ALLOW(brk),
-	SB_ARGEQ(mmap, 2, PROT_EXEC, 0),
-	SB_ARGEQ(mprotect, 2, PROT_EXEC, 0),
-	SB_ALLOW(munmap),
-	SB_ALLOW(mremap),
-	SB_ALLOW(madvise),
-	SB_ALLOW(futex),
-	SB_ALLOW(rt_sigreturn),
-	SB_ALLOW(rt_sigprocmask),
-	SB_ALLOW(restart_syscall),
-	SB_ALLOW(clock_gettime),
-	SB_ALLOW(gettimeofday),
-	SB_ALLOW(getpid),
-	SB_ALLOW(getrandom),
-	SB_ALLOW(poll),
-	SB_ALLOW(ppoll),
-	SB_ALLOW(fstat),
-	SB_ALLOW(newfstatat),
-	SB_ALLOW(sendmsg),		/* the ipc channels */
-	SB_ALLOW(recvmsg),
-	SB_ARGEQ(fcntl, 1, ~0ULL, F_GETFL),
-	SB_ARGEQ(fcntl, 1, ~0ULL, F_SETFL),
-	SB_ARGEQ(fcntl, 1, ~0ULL, F_GETFD),
-	SB_ARGEQ(fcntl, 1, ~0ULL, F_SETFD),
-};
+/* Every table below adds to sandbox_common (lib/libpostern/sandbox.c). */
 
 /*
  * Speaks SMTP and TLS with the client it was handed and writes the message
@@ -131,8 +98,8 @@ sandbox_prepare(enum role r)
 {
 	if (r != ROLE_SESSION)
 		fatalx("no prepared sandbox for role %s", role_name(r));
-	session_prog = sandbox_filter_build(role_name(r), common,
-	    NITEMS(common), session, NITEMS(session));
+	session_prog = sandbox_filter_build(role_name(r), sandbox_common,
+	    sandbox_ncommon, session, NITEMS(session));
 }
 
 void
@@ -143,18 +110,18 @@ sandbox_lockdown(enum role r)
 	sandbox_harden();
 	switch (r) {
 	case ROLE_SERVER:
-		sandbox_filter(name, common, NITEMS(common), server,
+		sandbox_filter(name, sandbox_common, sandbox_ncommon, server,
 		    NITEMS(server));
 		break;
 	case ROLE_SESSION:
 		if (session_prog != NULL)
 			sandbox_filter_load(name, session_prog);
 		else
-			sandbox_filter(name, common, NITEMS(common), session,
-			    NITEMS(session));
+			sandbox_filter(name, sandbox_common, sandbox_ncommon,
+			    session, NITEMS(session));
 		break;
 	case ROLE_AUTH:
-		sandbox_filter(name, common, NITEMS(common), auth,
+		sandbox_filter(name, sandbox_common, sandbox_ncommon, auth,
 		    NITEMS(auth));
 		break;
 	default:
