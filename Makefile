@@ -41,7 +41,8 @@ DEPS =		sh regress/deps.sh
 .endif
 ALL_CFLAGS =	-std=gnu11 -D_GNU_SOURCE ${CFLAGS} ${WARNINGS} ${HARDEN} \
 		${PKG_CFLAGS} -Ilib/libpostern -Iusr.sbin/postern \
-		-DSYSCONFDIR='"${SYSCONFDIR}"'
+		-DSYSCONFDIR='"${SYSCONFDIR}"' \
+		-DPATH_POSTERN='"${SBINDIR}/postern"'
 LIBS =		${PKG_LIBS}
 
 # Source lists are globbed so that a new file needs no edit here.

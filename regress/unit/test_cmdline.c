@@ -463,8 +463,12 @@ test_output(void)
 	ok(strncmp(v, first, strlen(first)) == 0, "version first lines");
 	ok(strstr(v, "\nTLS/SSL library: libtls\n") != NULL, "TLS library");
 	ok(strstr(v, "\nAuthentication library: ") != NULL &&
-	    strstr(v, "\nSupported authentication methods:\nplain ") != NULL,
-	    "authentication lines");
+	    strstr(v, "\nSupported authentication methods:\n"
+	    "scram-sha-256-plus ") != NULL &&
+	    strstr(v, " xoauth2 \nIDN support: ") != NULL,
+	    "authentication lines, in msmtp's order");
+	ok(strstr(v, "\nKeyring support: Gnome \n") != NULL,
+	    "key ring through secret-tool");
 	ok(strstr(v, " \nIDN support: ") != NULL,
 	    "method list ends with a space, as msmtp");
 	ok(strstr(v, "\nSystem configuration file name: " SYSCONFDIR

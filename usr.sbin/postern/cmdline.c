@@ -645,12 +645,13 @@ cmdline_version(FILE *fp)
 	    POSTERN_AUTH_METHODS);
 	fprintf(fp, "IDN support: disabled\n");
 	fprintf(fp, "NLS: disabled\n");
-	fprintf(fp, "Keyring support: none\n");
+	/* The key ring is read through secret-tool, as msmtp's GNOME one. */
+	fprintf(fp, "Keyring support: Gnome \n");
 	fprintf(fp, "System configuration file name: %s\n", CONF_SYSTEM_FILE);
 	fprintf(fp, "User configuration file name: %s/%s\n", conf_homedir(),
 	    CONF_USER_FILE);
 	fprintf(fp, "\n");
-	fprintf(fp, "Copyright (C) 2025 The postern authors.\n");
+	fprintf(fp, "Copyright (C) 2026 The postern authors.\n");
 	fprintf(fp, "This is free software; see the LICENSE file for the "
 	    "conditions under which\nit may be copied.  There is NO "
 	    "WARRANTY, to the extent permitted by law.\n");

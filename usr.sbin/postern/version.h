@@ -6,8 +6,9 @@
 #define POSTERN_TLS_LIBRARY	"libtls"
 #define POSTERN_AUTH_LIBRARY	"Cyrus SASL; oauthbearer and xoauth2: built-in"
 /* Listed as msmtp lists them: lowercase, each followed by a space. */
-#define POSTERN_AUTH_METHODS	"plain scram-sha-1 scram-sha-256 " \
-				"external gssapi cram-md5 digest-md5 login " \
-				"ntlm oauthbearer xoauth2 "
+#define POSTERN_AUTH_METHODS	"scram-sha-256-plus scram-sha-1-plus " \
+				"scram-sha-256 scram-sha-1 plain gssapi " \
+				"external oauthbearer cram-md5 digest-md5 " \
+				"login ntlm xoauth2 "
 
 #endif
