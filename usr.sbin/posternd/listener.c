@@ -809,6 +809,26 @@ accept_one(int lfd)
 	}
 }
 
+
+/* Say where we listen, from the sockets themselves: systemd may pass any. */
+static void
+log_listening(void)
+{
+	struct sockaddr_storage	 ss;
+	socklen_t		 len;
+	char			 host[NI_MAXHOST], serv[NI_MAXSERV];
+	int			 i;
+
+	for (i = 0; i < nlisten; i++) {
+		len = sizeof(ss);
+		if (getsockname(listenfd[i], (struct sockaddr *)&ss,
+		    &len) == -1 || getnameinfo((struct sockaddr *)&ss, len,
+		    host, sizeof(host), serv, sizeof(serv),
+		    NI_NUMERICHOST | NI_NUMERICSERV) != 0)
+			continue;
+		plog(0, LOG_INFO, "listening on %s port %s", host, serv);
+	}
+}
 static void
 listen_sockets(void)
 {
@@ -1171,8 +1191,7 @@ listener_main(struct conf *c)
 		if (TAILQ_EMPTY(&sessions))
 			return 1;
 	} else
-		plog(0, LOG_INFO, "listening on %s port %s", conf->interface,
-		    conf->port);
+		log_listening();
 
 	for (;;) {
 		if (got_chld) {
