@@ -9,17 +9,15 @@
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <poll.h>
 #include <pwd.h>
 #include <readpassphrase.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <time.h>
 #include <unistd.h>
 
+#include "capture.h"
 #include "log.h"
 #include "password.h"
 
@@ -44,82 +42,17 @@ wipe(char *p, size_t len)
 		freezero(p, len);
 }
 
-/*
- * Run a program with stdin on /dev/null and collect its standard output,
- * bounded in size and in time.  Returns the output (NUL terminated, *lenp
- * bytes) and the exit status, or NULL when it could not be read.
- */
-static char *
-run_capture(const char *path, char *const argv[], int quiet, int timeout,
-    size_t *lenp, int *statusp, char *err, size_t errsz)
+/* As capture_run(), but a program that cannot be started is fatal. */
+static int
+run_capture(struct capture *c, const char *path, char *const argv[],
+    int flags, int timeout)
 {
-	char		*out;
-	size_t		 len = 0;
-	int		 p[2], status, fd;
-	pid_t		 pid;
-	ssize_t		 n;
-	struct pollfd	 pfd;
-	time_t		 deadline = time(NULL) + timeout;
+	int	 rc;
 
-	if ((out = malloc(PASSWORD_MAX + 1)) == NULL)
-		fatal("malloc");
-	if (pipe2(p, O_CLOEXEC) == -1)
-		fatal("pipe");
-	if ((pid = fork()) == -1)
-		fatal("fork");
-	if (pid == 0) {
-		if ((fd = open("/dev/null", O_RDWR)) == -1 ||
-		    dup2(fd, STDIN_FILENO) == -1 ||
-		    dup2(p[1], STDOUT_FILENO) == -1 ||
-		    (quiet && dup2(fd, STDERR_FILENO) == -1))
-			_exit(127);
-		closefrom(STDERR_FILENO + 1);
-		signal(SIGPIPE, SIG_DFL);
-		execv(path, argv);
-		_exit(127);
-	}
-	close(p[1]);
-	pfd.fd = p[0];
-	pfd.events = POLLIN;
-	for (;;) {
-		int left = (int)(deadline - time(NULL));
-
-		if (left <= 0 || poll(&pfd, 1, left * 1000) == 0) {
-			kill(pid, SIGKILL);
-			snprintf(err, errsz, "timed out after %d seconds",
-			    timeout);
-			goto fail;
-		}
-		n = read(p[0], out + len, PASSWORD_MAX - len);
-		if (n == -1 && errno == EINTR)
-			continue;
-		if (n == -1) {
-			snprintf(err, errsz, "%s", strerror(errno));
-			kill(pid, SIGKILL);
-			goto fail;
-		}
-		if (n == 0)
-			break;
-		len += (size_t)n;
-		if (len == PASSWORD_MAX) {
-			kill(pid, SIGKILL);
-			snprintf(err, errsz, "more than %d bytes", PASSWORD_MAX);
-			goto fail;
-		}
-	}
-	close(p[0]);
-	while (waitpid(pid, &status, 0) == -1 && errno == EINTR)
-		;
-	out[len] = '\0';
-	*lenp = len;
-	*statusp = status;
-	return out;
-fail:
-	close(p[0]);
-	while (waitpid(pid, &status, 0) == -1 && errno == EINTR)
-		;
-	wipe(out, PASSWORD_MAX + 1);
-	return NULL;
+	if ((rc = capture_run(c, path, argv, flags, timeout,
+	    PASSWORD_MAX)) == CAPTURE_ESTART)
+		fatal("%s", c->err);
+	return rc;
 }
 
 /*
@@ -133,26 +66,24 @@ password_eval(const char *cmd, int timeout, char *err, size_t errsz)
 {
 	char	*argv[] = { (char *)(uintptr_t)"sh", (char *)(uintptr_t)"-c",
 		    (char *)(uintptr_t)cmd, NULL };
-	char	*out, why[128];
-	size_t	 len;
-	int	 status;
+	struct capture	 c;
 
-	if ((out = run_capture("/bin/sh", argv, 0, timeout, &len, &status,
-	    why, sizeof(why))) == NULL) {
-		snprintf(err, errsz, "cannot read output of '%s': %s", cmd, why);
+	if (run_capture(&c, "/bin/sh", argv, 0, timeout) != 0) {
+		snprintf(err, errsz, "cannot read output of '%s': %s", cmd,
+		    c.err);
 		return NULL;
 	}
-	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0 || len == 0 ||
-	    memchr(out, '\0', len) != NULL) {
+	if (!WIFEXITED(c.status) || WEXITSTATUS(c.status) != 0 ||
+	    c.len == 0 || memchr(c.out, '\0', c.len) != NULL) {
 		snprintf(err, errsz, "cannot read output of '%s'", cmd);
-		wipe(out, PASSWORD_MAX + 1);
+		wipe(c.out, PASSWORD_MAX + 1);
 		return NULL;
 	}
-	if (out[len - 1] == '\n')
-		out[--len] = '\0';
-	if (len > 0 && out[len - 1] == '\r')
-		out[--len] = '\0';
-	return out;
+	if (c.out[c.len - 1] == '\n')
+		c.out[--c.len] = '\0';
+	if (c.len > 0 && c.out[c.len - 1] == '\r')
+		c.out[--c.len] = '\0';
+	return c.out;
 }
 
 /*
@@ -179,10 +110,9 @@ password_keyring(const char *host, const char *user)
 			    (char *)(uintptr_t)"server", (char *)(uintptr_t)host,
 			    NULL };
 	char *const	*argvs[] = { argv1, argv2 };
-	char		*out, why[128];
+	struct capture	 c;
 	const char	*tool = NULL;
-	size_t		 len, i;
-	int		 status;
+	size_t		 i;
 
 	for (i = 0; secret_tools[i] != NULL; i++)
 		if (access(secret_tools[i], X_OK) == 0) {
@@ -192,14 +122,13 @@ password_keyring(const char *host, const char *user)
 	if (tool == NULL || getenv("DBUS_SESSION_BUS_ADDRESS") == NULL)
 		return NULL;
 	for (i = 0; i < 2; i++) {
-		if ((out = run_capture(tool, argvs[i], 1,
-		    PASSWORD_EVAL_TIMEOUT, &len, &status, why,
-		    sizeof(why))) == NULL)
+		if (run_capture(&c, tool, argvs[i], CAPTURE_QUIET,
+		    PASSWORD_EVAL_TIMEOUT) != 0)
 			continue;
-		if (WIFEXITED(status) && WEXITSTATUS(status) == 0 &&
-		    len > 0 && memchr(out, '\0', len) == NULL)
-			return out;
-		wipe(out, PASSWORD_MAX + 1);
+		if (WIFEXITED(c.status) && WEXITSTATUS(c.status) == 0 &&
+		    c.len > 0 && memchr(c.out, '\0', c.len) == NULL)
+			return c.out;
+		wipe(c.out, PASSWORD_MAX + 1);
 	}
 	return NULL;
 }

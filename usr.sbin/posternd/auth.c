@@ -17,7 +17,6 @@
 #include <grp.h>
 #include <poll.h>
 #include <readpassphrase.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,6 +26,7 @@
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 
+#include "capture.h"
 #include "ipc.h"
 #include "log.h"
 #include "posternd.h"
@@ -100,54 +100,22 @@ startup_error(struct ipc *parent, const char *fmt, ...)
 static char *
 password_eval(struct ipc *parent, const char *cmd)
 {
-	char		*out;
-	size_t		 len = 0;
-	int		 p[2], status, fd;
-	pid_t		 pid;
-	ssize_t		 n;
-	struct pollfd	 pfd;
-	time_t		 deadline = time(NULL) + EVAL_TIMEOUT;
+	char		*argv[] = { (char *)(uintptr_t)"sh",
+			    (char *)(uintptr_t)"-c", (char *)(uintptr_t)cmd,
+			    NULL };
+	struct capture	 c;
+	int		 rc;
 
-	if ((out = malloc(EVAL_MAXOUT + 1)) == NULL)
-		fatal("malloc");
-	if (pipe2(p, O_CLOEXEC) == -1 || (pid = fork()) == -1)
+	rc = capture_run(&c, "/bin/sh", argv, CAPTURE_TRUNCATE, EVAL_TIMEOUT,
+	    EVAL_MAXOUT);
+	if (rc == CAPTURE_ESTART)
 		fatal("passwordeval");
-	if (pid == 0) {
-		if ((fd = open("/dev/null", O_RDONLY)) == -1 ||
-		    dup2(fd, STDIN_FILENO) == -1 ||
-		    dup2(p[1], STDOUT_FILENO) == -1)
-			_exit(127);
-		closefrom(STDERR_FILENO + 1);
-		execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
-		_exit(127);
-	}
-	close(p[1]);
-	pfd.fd = p[0];
-	pfd.events = POLLIN;
-	for (;;) {
-		int left = (int)(deadline - time(NULL));
-
-		if (left <= 0 || poll(&pfd, 1, left * 1000) == 0) {
-			kill(pid, SIGKILL);
-			waitpid(pid, NULL, 0);
-			startup_error(parent, "passwordeval: timed out");
-		}
-		n = read(p[0], out + len, EVAL_MAXOUT - len);
-		if (n == -1 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			break;
-		if ((len += (size_t)n) == EVAL_MAXOUT)
-			break;
-	}
-	close(p[0]);
-	while (waitpid(pid, &status, 0) == -1 && errno == EINTR)
-		;
-	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+	if (rc == CAPTURE_ETIMEOUT)
+		startup_error(parent, "passwordeval: timed out");
+	if (rc != 0 || !WIFEXITED(c.status) || WEXITSTATUS(c.status) != 0)
 		startup_error(parent, "cannot read output of '%s'", cmd);
-	out[len] = '\0';
-	out[strcspn(out, "\r\n")] = '\0';
-	return out;
+	c.out[strcspn(c.out, "\r\n")] = '\0';
+	return c.out;
 }
 
 static void
