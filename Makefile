@@ -51,7 +51,10 @@ CLI_SRCS !=	ls usr.sbin/postern/*.c 2>/dev/null | grep -v '/main\.c$$' || true
 MAIN_SRCS !=	ls usr.sbin/postern/main.c 2>/dev/null || true
 SRV_SRCS !=	ls usr.sbin/posternd/*.c 2>/dev/null || true
 UNIT_SRCS !=	ls regress/unit/test_*.c 2>/dev/null || true
-HELPER_SRCS !=	ls regress/sandbox/*.c 2>/dev/null || true
+# attempt.c is no program: the sandbox tests of both programs link it.
+ATTEMPT_OBJ =	regress/sandbox/attempt.o
+HELPER_SRCS !=	ls regress/sandbox/*.c 2>/dev/null | \
+		    grep -v '/attempt\.c$$' || true
 HDRS !=		ls lib/libpostern/*.h usr.sbin/*/*.h regress/*/*.h \
 		    2>/dev/null || true
 
@@ -67,7 +70,7 @@ UNIT_BINS =	${UNIT_SRCS:.c=}
 HELPER_BINS =	${HELPER_SRCS:.c=}
 OBJS =		${LIB_SRCS:.c=.o} ${CLI_SRCS:.c=.o} ${SRV_SRCS:.c=.o} \
 		${MAIN_SRCS:.c=.o} ${UNIT_SRCS:.c=.o} \
-		${HELPER_SRCS:.c=.o} regress/unit/tap.o
+		${HELPER_SRCS:.c=.o} ${ATTEMPT_OBJ} regress/unit/tap.o
 
 .PHONY: all tests check demo install clean
 all: ${PROGS}
@@ -98,7 +101,7 @@ ${t}: ${t}.o regress/unit/tap.o ${CLI_LIB} ${LIB}
 .endfor
 
 .for t in ${HELPER_BINS}
-${t}: ${t}.o ${CLI_LIB} ${LIB}
+${t}: ${t}.o ${ATTEMPT_OBJ} ${CLI_LIB} ${LIB}
 	${CC} ${LDFLAGS_H} ${LDFLAGS} -o ${.TARGET} ${.ALLSRC} ${LIBS}
 .endfor
 

@@ -1179,6 +1179,7 @@ def t_sandbox_live(pw):
 
 def t_sandbox_tables():
     src = os.path.join(HERE, "sbtest.c")
+    shared = os.path.join(os.path.dirname(HERE), "sandbox")
     exe = os.path.join(WORK, "sbtest")
     obj = os.path.join(TOP, "usr.sbin/posternd/sandbox_linux.o")
     lib = os.path.join(TOP, "lib/libpostern/libpostern.a")
@@ -1187,8 +1188,9 @@ def t_sandbox_tables():
                            capture_output=True, text=True).stdout.split()
     p = subprocess.run(["cc", "-std=gnu11", "-D_GNU_SOURCE", "-I",
                         os.path.join(TOP, "lib/libpostern"), "-I",
-                        os.path.join(TOP, "usr.sbin/posternd"), "-o", exe,
-                        src, obj, lib] + flags, capture_output=True)
+                        os.path.join(TOP, "usr.sbin/posternd"), "-I", shared,
+                        "-o", exe, src, os.path.join(shared, "attempt.c"),
+                        obj, lib] + flags, capture_output=True)
     if p.returncode != 0:
         ok(False, "sandbox tables: sbtest builds", p.stderr.decode())
         return
