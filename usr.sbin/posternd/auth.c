@@ -20,7 +20,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <openssl/crypto.h>
@@ -55,15 +54,6 @@ static unsigned char		 user_md[DIGEST_LEN], pass_md[DIGEST_LEN];
 static char			*user_name;
 static int64_t			 next_free;
 static unsigned int		 delay_ms;
-
-static int64_t
-now_ms(void)
-{
-	struct timespec	 ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static void
 digest(const void *p, size_t len, unsigned char *md)

@@ -103,15 +103,6 @@ static volatile sig_atomic_t	 got_chld, got_term;
 static void	plog(pid_t, int, const char *, ...)
 		    __attribute__((format(printf, 3, 4)));
 
-static int64_t
-now_ms(void)
-{
-	struct timespec	 ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* msmtpd's log format, so existing log watchers keep working. */
 static void
 plog(pid_t pid, int prio, const char *fmt, ...)

@@ -69,6 +69,9 @@ int	listener_main(struct conf *);
 int	session_server_main(char *);
 int	auth_main(void);
 
+/* main.c */
+int64_t	now_ms(void);
+
 const char *role_name(enum role);
 void	sandbox_prepare(enum role);
 void	sandbox_lockdown(enum role);

@@ -47,15 +47,6 @@ static struct ipc_buf	 msgbuf;
 static int		 datafd = -1;
 static int		 logging;
 
-int64_t
-now_ms(void)
-{
-	struct timespec	 ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static int
 wait_fd(int fd, short events, int64_t deadline)
 {

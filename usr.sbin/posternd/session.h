@@ -47,8 +47,6 @@ struct result {
 	char		 text[256];
 };
 
-int64_t	 now_ms(void);
-
 void	 session_prepare(struct ipc *);
 void	 session_run(const char *) __attribute__((__noreturn__));
 

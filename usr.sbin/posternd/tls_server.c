@@ -13,6 +13,7 @@
 #include <time.h>
 #include <tls.h>
 
+#include "posternd.h"
 #include "session.h"
 
 /* TLS 1.2 with ECDHE and AEAD only; every TLS 1.3 suite is both. */
