@@ -68,6 +68,15 @@ wait_fd(int fd, short events, int64_t deadline)
 	}
 }
 
+/* Wait for what libtls asked for: TLS_WANT_POLLIN or TLS_WANT_POLLOUT. */
+static int
+wait_tls(struct conn *c, ssize_t want)
+{
+	if (want == TLS_WANT_POLLIN)
+		return wait_fd(c->in, POLLIN, c->deadline);
+	return wait_fd(c->out, POLLOUT, c->deadline);
+}
+
 /* Read what the client sent.  1: some bytes, or CONN_*. */
 int
 conn_fill(struct conn *c)
@@ -87,10 +96,7 @@ conn_fill(struct conn *c)
 			n = tls_read(c->tls, c->ibuf + c->ilen,
 			    sizeof(c->ibuf) - c->ilen);
 			if (n == TLS_WANT_POLLIN || n == TLS_WANT_POLLOUT) {
-				r = wait_fd(n == TLS_WANT_POLLIN ? c->in :
-				    c->out, n == TLS_WANT_POLLIN ? POLLIN :
-				    POLLOUT, c->deadline);
-				if (r != 1)
+				if ((r = wait_tls(c, n)) != 1)
 					return r;
 				continue;
 			}
@@ -127,10 +133,7 @@ conn_flush(struct conn *c)
 		if (c->tls != NULL) {
 			n = tls_write(c->tls, c->obuf + off, c->olen - off);
 			if (n == TLS_WANT_POLLIN || n == TLS_WANT_POLLOUT) {
-				r = wait_fd(n == TLS_WANT_POLLIN ? c->in :
-				    c->out, n == TLS_WANT_POLLIN ? POLLIN :
-				    POLLOUT, c->deadline);
-				if (r != 1)
+				if ((r = wait_tls(c, n)) != 1)
 					return r;
 				continue;
 			}
