@@ -329,6 +329,40 @@ start_as_user(const struct command *c, char **argv, int in, int null,
 }
 
 /*
+ * posix_spawn (a vfork underneath, which spares the listener's pages a
+ * fork's copy-on-write) with the signal state a new program expects:
+ * nothing blocked, and SIGPIPE and SIGHUP, which the listener ignores,
+ * back to the default; exec resets only the caught ones.  flags adds to
+ * the attributes.  Returns 0 or an errno value, as posix_spawn does.
+ */
+int
+command_spawn(pid_t *pid, const char *path,
+    const posix_spawn_file_actions_t *fa, short flags, char *const argv[],
+    char *const envp[])
+{
+	posix_spawnattr_t	 sa;
+	sigset_t		 none, deflt;
+	int			 rc;
+
+	sigemptyset(&none);
+	sigemptyset(&deflt);
+	sigaddset(&deflt, SIGPIPE);
+	sigaddset(&deflt, SIGHUP);
+	if ((rc = posix_spawnattr_init(&sa)) != 0)
+		return rc;
+	rc = posix_spawnattr_setflags(&sa, (short)(flags |
+	    POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF));
+	if (rc == 0)
+		rc = posix_spawnattr_setsigmask(&sa, &none);
+	if (rc == 0)
+		rc = posix_spawnattr_setsigdefault(&sa, &deflt);
+	if (rc == 0)
+		rc = posix_spawn(pid, path, fa, &sa, argv, envp);
+	posix_spawnattr_destroy(&sa);
+	return rc;
+}
+
+/*
  * Start the command in a session and process group of its own (so a
  * time-out can stop everything it started) with the message on stdin,
  * stdout on /dev/null and stderr where posternd's own goes.  Nothing else
@@ -339,14 +373,11 @@ command_start(const struct command *c, char **argv, int in, int errfd,
     int null)
 {
 	posix_spawn_file_actions_t	 fa;
-	posix_spawnattr_t		 sa;
-	sigset_t			 none, deflt;
 	pid_t				 pid;
 	int				 rc;
 
 	if (c->setuser)
 		return start_as_user(c, argv, in, null, errfd);
-	/* posix_spawn (a vfork) spares the listener's pages a fork's COW. */
 	if ((rc = posix_spawn_file_actions_init(&fa)) != 0) {
 		errno = rc;
 		return -1;
@@ -360,23 +391,9 @@ command_start(const struct command *c, char **argv, int in, int errfd,
 	if (rc == 0)
 		rc = posix_spawn_file_actions_addclosefrom_np(&fa,
 		    STDERR_FILENO + 1);
-	/* exec resets caught signals; only the ignored ones need it. */
-	sigemptyset(&none);
-	sigemptyset(&deflt);
-	sigaddset(&deflt, SIGPIPE);
-	sigaddset(&deflt, SIGHUP);
-	if (rc == 0 && (rc = posix_spawnattr_init(&sa)) == 0) {
-		rc = posix_spawnattr_setflags(&sa, POSIX_SPAWN_SETSID |
-		    POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
-		if (rc == 0)
-			rc = posix_spawnattr_setsigmask(&sa, &none);
-		if (rc == 0)
-			rc = posix_spawnattr_setsigdefault(&sa, &deflt);
-		if (rc == 0)
-			rc = posix_spawn(&pid, c->path, &fa, &sa, argv,
-			    c->envp);
-		posix_spawnattr_destroy(&sa);
-	}
+	if (rc == 0)
+		rc = command_spawn(&pid, c->path, &fa, POSIX_SPAWN_SETSID, argv,
+		    c->envp);
 	posix_spawn_file_actions_destroy(&fa);
 	if (rc != 0) {
 		errno = rc;

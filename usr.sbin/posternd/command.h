@@ -1,12 +1,14 @@
 /*
  * The delivery command: its argument vector is parsed once at start-up,
  * without a shell, and each message only fills in the sender (%F, inside
- * one argument) and appends the recipients.
+ * one argument) and appends the recipients.  command_spawn() is how the
+ * listener starts any program: the command, and its own child roles.
  */
 #ifndef POSTERND_COMMAND_H
 #define POSTERND_COMMAND_H
 
 #include <sys/types.h>
+#include <spawn.h>
 #include <stddef.h>
 
 struct command {
@@ -30,5 +32,8 @@ char   **command_argv(const struct command *, const char *, char *const *,
 	    size_t);
 void	 command_argv_free(char **);
 pid_t	 command_start(const struct command *, char **, int, int, int);
+int	 command_spawn(pid_t *, const char *,
+	    const posix_spawn_file_actions_t *, short, char *const [],
+	    char *const []);
 
 #endif

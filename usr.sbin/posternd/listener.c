@@ -152,8 +152,6 @@ static pid_t
 spawn(enum role role, int chan, int in, int out, int authfd, int keepstdio)
 {
 	posix_spawn_file_actions_t	 fa;
-	posix_spawnattr_t		 sa;
-	sigset_t			 none, deflt;
 	char				*argv[4], *envp[2], tz[256], exe[64];
 	const char			*t;
 	pid_t				 pid;
@@ -189,22 +187,8 @@ spawn(enum role role, int chan, int in, int out, int authfd, int keepstdio)
 		    STDOUT_FILENO);
 	if (rc == 0)
 		rc = posix_spawn_file_actions_addclosefrom_np(&fa, FD_AUTH + 1);
-	/* exec resets caught signals; only the ignored ones need it. */
-	sigemptyset(&none);
-	sigemptyset(&deflt);
-	sigaddset(&deflt, SIGPIPE);
-	sigaddset(&deflt, SIGHUP);
-	if (rc == 0 && (rc = posix_spawnattr_init(&sa)) == 0) {
-		rc = posix_spawnattr_setflags(&sa, POSIX_SPAWN_SETSIGMASK |
-		    POSIX_SPAWN_SETSIGDEF);
-		if (rc == 0)
-			rc = posix_spawnattr_setsigmask(&sa, &none);
-		if (rc == 0)
-			rc = posix_spawnattr_setsigdefault(&sa, &deflt);
-		if (rc == 0)
-			rc = posix_spawn(&pid, exe, &fa, &sa, argv, envp);
-		posix_spawnattr_destroy(&sa);
-	}
+	if (rc == 0)
+		rc = command_spawn(&pid, exe, &fa, 0, argv, envp);
 	posix_spawn_file_actions_destroy(&fa);
 	if (rc != 0) {
 		errno = rc;
