@@ -22,6 +22,7 @@ import time
 
 POSTERN = os.environ.get("POSTERN")
 WORK = os.environ.get("WORK") or tempfile.mkdtemp()
+os.makedirs(WORK, exist_ok=True)
 n = 0
 
 
