@@ -36,12 +36,6 @@ log_progname(void)
 	return progname;
 }
 
-int
-log_verbose(void)
-{
-	return verbose;
-}
-
 static void
 vlog(const char *fmt, va_list ap, const char *suffix)
 {
@@ -77,16 +71,6 @@ log_warn(const char *fmt, ...)
 
 void
 log_warnx(const char *fmt, ...)
-{
-	va_list	 ap;
-
-	va_start(ap, fmt);
-	vlog(fmt, ap, NULL);
-	va_end(ap);
-}
-
-void
-log_info(const char *fmt, ...)
 {
 	va_list	 ap;
 

@@ -16,10 +16,8 @@
 void	log_init(const char *, int);
 void	log_procname(const char *);
 const char *log_progname(void);
-int	log_verbose(void);
 void	log_warn(const char *, ...) __attribute__((format(printf, 1, 2)));
 void	log_warnx(const char *, ...) __attribute__((format(printf, 1, 2)));
-void	log_info(const char *, ...) __attribute__((format(printf, 1, 2)));
 void	log_debug(const char *, ...) __attribute__((format(printf, 1, 2)));
 void	vlog_warnx(const char *, va_list);
 __dead void fatal(const char *, ...) __attribute__((format(printf, 1, 2)));

@@ -592,8 +592,6 @@ network_main(void)
 		goto done;
 	if ((smtp = smtp_open(n.sock, &n.params, tls, &cb, &res)) == NULL)
 		goto done;
-	if (n.params.tls != SMTP_TLS_OFF)
-		flags |= NRES_TLS;
 	switch (n.mode) {
 	case N_MODE_SEND:
 		if (smtp_transaction(smtp, n.from, n.rcpts, n.nrcpt,

@@ -60,7 +60,6 @@ struct send {
 	/* What the reader found in the header. */
 	char		*hdr_from;
 	struct addr_list hdr_rcpts;
-	uint32_t	 hdr_has;
 
 	/* Outcome. */
 	int		 r_done;	/* the reader's final word came */
@@ -187,8 +186,7 @@ reader_header(struct send *s)
 			free(str);
 			break;
 		case MSG_R_HDR_DONE:
-			if (ipc_cur_u32(&c, &s->hdr_has) == -1 ||
-			    ipc_cur_end(&c) == -1)
+			if (m.datalen != 0)
 				fatalx("bad MSG_R_HDR_DONE");
 			return;
 		case MSG_R_ERROR:
@@ -291,7 +289,6 @@ start_secrets(struct send *s, int peer)
 	ipc_buf_str(&b, s->acc->password == NULL ? s->acc->passwordeval :
 	    NULL);
 	ipc_buf_str(&b, s->acc->auth);
-	ipc_buf_u32(&b, 0);
 	ipc_buf_u32(&b, (uint32_t)s->acc->port);
 	ipc_buf_str(&b, s->acc->ntlmdomain);
 	child_send(&s->secrets, MSG_S_CONFIG, -1, &b);

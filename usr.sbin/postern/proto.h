@@ -34,15 +34,14 @@ enum msg_type {
 	/* R -> P */
 	MSG_R_HDR_FROM,		/* str address from the From header */
 	MSG_R_HDR_RCPT,		/* str recipient from To/Cc/Bcc or Resent-* */
-	MSG_R_HDR_DONE,		/* u32 flags (R_HAS_*) */
+	MSG_R_HDR_DONE,		/* empty: the header is reported */
 	MSG_R_DONE,		/* u64 bytes written, u64 mailsize */
 	MSG_R_ERROR,		/* u32 sysexits code, str message */
 
 	/* P -> S */
 	MSG_S_CONFIG,		/* str host, str user, str password,
 				   str passwordeval, str auth ("" = on),
-				   u32 flags (S_*), u32 port,
-				   str ntlmdomain */
+				   u32 port, str ntlmdomain */
 	/* S -> P */
 	MSG_S_READY,		/* empty */
 	MSG_S_ERROR,		/* u32 sysexits code, str message */
@@ -94,16 +93,6 @@ enum msg_type {
 #define R_OUT_REMOVE_BCC	0x01
 #define R_OUT_UNDISCLOSED	0x02
 
-/* MSG_R_HDR_DONE */
-#define R_HAS_FROM		0x01
-#define R_HAS_DATE		0x02
-#define R_HAS_MSGID		0x04
-#define R_HAS_TO		0x08
-#define R_HAS_CC		0x10
-
-/* MSG_S_CONFIG */
-#define S_AUTH_CLEARTEXT	0x01	/* plain mechanisms allowed without TLS */
-
 /* MSG_N_CONFIG */
 #define N_TLS_CERTCHECK		0x01
 #define N_DEBUG			0x02
@@ -115,8 +104,7 @@ enum msg_type {
 #define N_MODE_RMQS		2
 
 /* MSG_N_RESULT */
-#define NRES_TLS		0x01	/* TLS was in use */
-#define NRES_DATA_SENT		0x02	/* the final dot was sent */
-#define NRES_ABORTED		0x04	/* stopped before the dot: R failed */
+#define NRES_DATA_SENT		0x01	/* the final dot was sent */
+#define NRES_ABORTED		0x02	/* stopped before the dot: R failed */
 
 #endif

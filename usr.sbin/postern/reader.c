@@ -75,7 +75,6 @@ report_header(struct rfc5322_msg *msg, uint32_t flags)
 	struct addr		*a;
 	struct ipc_buf		 b;
 	char			*from = NULL;
-	uint32_t		 has = 0;
 	int			 r;
 
 	if (flags & R_EXTRACT_FROM) {
@@ -93,18 +92,7 @@ report_header(struct rfc5322_msg *msg, uint32_t flags)
 			send_str(MSG_R_HDR_RCPT, a->spec);
 		addr_list_free(&rcpts);
 	}
-	if (msg->has_from)
-		has |= R_HAS_FROM;
-	if (msg->has_date)
-		has |= R_HAS_DATE;
-	if (msg->has_msgid)
-		has |= R_HAS_MSGID;
-	if (msg->has_to)
-		has |= R_HAS_TO;
-	if (msg->has_cc)
-		has |= R_HAS_CC;
 	ipc_buf_init(&b);
-	ipc_buf_u32(&b, has);
 	send_buf(MSG_R_HDR_DONE, &b);
 }
 

@@ -33,7 +33,6 @@ struct secrets {
 	char		*password;
 	char		*auth;		/* "" = choose automatically */
 	char		*realm;
-	uint32_t	 flags;
 	uint32_t	 port;
 	struct auth	*sasl;
 	int		 started;
@@ -93,7 +92,6 @@ read_config(struct ipc *parent, struct secrets *s)
 	    ipc_cur_str(&c, &s->password) == -1 ||
 	    ipc_cur_str(&c, &eval) == -1 ||
 	    ipc_cur_str(&c, &s->auth) == -1 ||
-	    ipc_cur_u32(&c, &s->flags) == -1 ||
 	    ipc_cur_u32(&c, &s->port) == -1 || s->port > 65535 ||
 	    ipc_cur_str(&c, &s->realm) == -1 ||
 	    ipc_cur_end(&c) == -1)
