@@ -114,6 +114,12 @@ fatalx(const char *fmt, ...)
 	exit(70);	/* EX_SOFTWARE */
 }
 
+static int
+is_control(unsigned char c)
+{
+	return c < 0x20 || c == 0x7f;
+}
+
 char *
 log_sanitize(char *dst, size_t dstsz, const char *src, size_t len)
 {
@@ -121,11 +127,16 @@ log_sanitize(char *dst, size_t dstsz, const char *src, size_t len)
 
 	if (dstsz == 0)
 		return dst;
-	for (i = 0, j = 0; i < len && j + 1 < dstsz; i++) {
-		unsigned char c = (unsigned char)src[i];
-
-		dst[j++] = (c < 0x20 || c == 0x7f) ? '?' : (char)c;
-	}
+	for (i = 0, j = 0; i < len && j + 1 < dstsz; i++)
+		dst[j++] = is_control((unsigned char)src[i]) ? '?' : src[i];
 	dst[j] = '\0';
 	return dst;
+}
+
+void
+log_scrub(char *s, int keep_nl)
+{
+	for (; *s != '\0'; s++)
+		if (is_control((unsigned char)*s) && !(keep_nl && *s == '\n'))
+			*s = '?';
 }

@@ -25,5 +25,7 @@ __dead void fatalx(const char *, ...) __attribute__((format(printf, 1, 2)));
 
 /* Replace control characters with '?' (msmtp's rule for logs and stderr). */
 char	*log_sanitize(char *, size_t, const char *, size_t);
+/* The same in place; with a non-zero second argument, newlines stay. */
+void	 log_scrub(char *, int);
 
 #endif

@@ -138,6 +138,7 @@ parse_error(const struct ipc_msg *m, int *code, char *text, size_t textsz)
 	if (m->fd != -1 || ipc_cur_u32(&c, &v) == -1 || v == 0 || v > 255 ||
 	    ipc_cur_strbuf(&c, text, textsz) == -1 || ipc_cur_end(&c) == -1)
 		fatalx("bad error message %u from a child", m->hdr.type);
+	log_scrub(text, 0);
 	*code = (int)v;
 }
 
@@ -523,6 +524,7 @@ network_final(struct send *s, struct ipc_msg *m)
 		s->refused = r;
 		s->refused[s->nrefused].rcpt = idx;
 		s->refused[s->nrefused].code = (int)code;
+		log_scrub(text, 1);
 		s->refused[s->nrefused++].text = text;
 		return;
 	}
@@ -531,6 +533,7 @@ network_final(struct send *s, struct ipc_msg *m)
 		    ipc_cur_str(&c, &s->n_info) == -1 || s->n_info == NULL ||
 		    ipc_cur_end(&c) == -1)
 			fatalx("bad MSG_N_INFO");
+		log_scrub(s->n_info, 1);
 		return;
 	}
 	if (m->hdr.type != MSG_N_RESULT || m->fd != -1 ||
@@ -541,6 +544,11 @@ network_final(struct send *s, struct ipc_msg *m)
 	    ipc_cur_str(&c, &s->n_errmsg) == -1 || ipc_cur_end(&c) == -1 ||
 	    code > 255 || status > 999)
 		fatalx("bad message %u from the network process", m->hdr.type);
+	/* Its words reach a terminal and the log: no control characters. */
+	if (s->n_smtpmsg != NULL)
+		log_scrub(s->n_smtpmsg, 1);
+	if (s->n_errmsg != NULL)
+		log_scrub(s->n_errmsg, 0);
 	s->n_code = (int)code;
 	s->n_status = (int)status;
 	s->n_done = 1;
@@ -801,7 +809,8 @@ sendmail_mode(struct send *s)
 		sel.envelope_from = s->hdr_from;
 		if (s->cl.pretend || s->cl.debug)
 			printf("envelope from address extracted from mail: "
-			    "%s\n", s->hdr_from);
+			    "%s\n", log_sanitize(err, sizeof(err), s->hdr_from,
+			    strlen(s->hdr_from)));
 	}
 	sel.need_from = 1;
 	sel.override = s->cl.override;
