@@ -138,6 +138,14 @@ proc_spawn(struct child *c, enum role role, int body, int peer,
 		    fcntl(FD_EXE, F_SETFD, FD_CLOEXEC) == -1)
 			_exit(71);
 		closefrom(FD_EXE + 1);
+		/* Only the reader may see the message on stdin. */
+		if (role != ROLE_READER) {
+			int null = open("/dev/null", O_RDONLY);
+
+			if (null == -1 || dup2(null, STDIN_FILENO) == -1)
+				_exit(71);
+			close(null);
+		}
 		argv[0] = (char *)(uintptr_t)log_progname();
 		argv[1] = (char *)(uintptr_t)ROLE_FLAG;
 		argv[2] = (char *)(uintptr_t)role_name(role);
