@@ -829,6 +829,8 @@ sendmail_mode(struct send *s)
 	if (s->cl.pretend)
 		return EX_OK;
 	fflush(stdout);
+	/* The chosen account is a copy: every other password goes now. */
+	config_clear(&s->cf);
 
 	if ((s->from = strdup(s->acc->from != NULL ? s->acc->from : "")) ==
 	    NULL)
@@ -913,6 +915,7 @@ query_mode(struct send *s, uint32_t mode)
 	if (s->cl.pretend)
 		return EX_OK;
 	fflush(stdout);
+	config_clear(&s->cf);
 
 	s->r_done = 1;
 	s->r_code = EX_OK;
