@@ -1,18 +1,24 @@
 #!/bin/sh
 # Install the Debian packages a make target needs, when they are missing.
 # As root they are installed; otherwise the exact apt-get line is printed.
-# usage: deps.sh build|test|bench
+# usage: deps.sh build|test|bench|load
+#
+# Recommends are not installed, so a package a test relies on that is only a
+# Recommends of another (libnet-ssleay-perl for swaks to speak TLS) is named
+# here itself.
 set -u
 
 build="gcc make pkg-config libc6-dev libtls-dev libssl-dev libbsd-dev libseccomp-dev libsasl2-dev libsasl2-modules"
-test="$build openssl msmtp swaks python3 python3-aiosmtpd mandoc gnome-keyring libsecret-tools dbus-daemon strace dovecot-core libsasl2-2 libicu72 libnsl2 libdb5.3 libssl3 netbase util-linux iproute2 bmake"
+test="$build openssl msmtp swaks python3 python3-aiosmtpd mandoc gnome-keyring libsecret-tools dbus-daemon strace dovecot-core libsasl2-2 libicu72 libnsl2 libdb5.3 libssl3 netbase util-linux iproute2 bmake libnet-ssleay-perl procps passwd ca-certificates"
 bench="$test time"
+load="$test stress-ng"
 
 case "${1:-}" in
 build)	want=$build ;;
 test)	want=$test ;;
 bench)	want=$bench ;;
-*)	echo "usage: deps.sh build|test|bench" >&2; exit 64 ;;
+load)	want=$load ;;
+*)	echo "usage: deps.sh build|test|bench|load" >&2; exit 64 ;;
 esac
 
 missing=
@@ -33,7 +39,9 @@ fi
 echo "installing:$missing"
 export DEBIAN_FRONTEND=noninteractive
 # The package lists of a fresh machine are empty: fetch them once.
-if ! apt-get install -y -q --no-install-recommends $missing >/dev/null 2>&1; then
-	apt-get update -q >/dev/null || exit 1
-	apt-get install -y -q --no-install-recommends $missing >/dev/null || exit 1
+# Another apt-get may hold the lock: wait for it rather than fail.
+lock="-o DPkg::Lock::Timeout=600"
+if ! apt-get install -y -q --no-install-recommends $lock $missing >/dev/null 2>&1; then
+	apt-get update -q $lock >/dev/null || exit 1
+	apt-get install -y -q --no-install-recommends $lock $missing >/dev/null || exit 1
 fi
