@@ -1,13 +1,48 @@
 #!/bin/sh
-# Run every test suite and print one summary line.
+# Run every test suite and print one summary line; exit 0 only when all
+# passed.  usage: run.sh [SUBSTRING]: only the suites whose name holds it.
 #
-# A suite is a unit test binary (regress/unit/test_*) or an executable
-# regress/*/suite script.  Each prints TAP: "ok N - name", "not ok N - name",
-# "ok N - name # SKIP reason".  A suite that exits non-zero without a failing
-# line counts as one failure, so a crash can never pass unnoticed.
+# The suites are listed in SUITES below, one a line: a unit test binary or
+# a regress/*/suite script.  Each prints TAP: a plan "1..N" (first or last),
+# "ok N - name", "not ok N - name", "ok N - name # SKIP reason".  A suite
+# counts as failed, besides its "not ok" lines, when
+#   - its program is missing or not executable,
+#   - it prints no plan, or its ok and not ok lines differ from the plan,
+#   - it prints "Bail out!" or exits with a status other than 0,
+#   - it leaves a process running (each suite runs under reap.py, which
+#     kills and names what is still there 10 seconds after the suite ends).
+# A regress/*/suite or regress/unit/test_*.c missing from SUITES fails too,
+# so no suite is forgotten.  At the end no process carrying this run's
+# POSTERN_TEST_RUN marker may be alive.
 set -u
 cd "$(dirname "$0")/.." || exit 1
 top=$(pwd)
+
+# BEGIN SUITES
+SUITES="
+regress/runner/suite
+regress/unit/test_addr
+regress/unit/test_aliases
+regress/unit/test_auth
+regress/unit/test_base64
+regress/unit/test_cmdline
+regress/unit/test_config
+regress/unit/test_ipc
+regress/unit/test_reply
+regress/unit/test_rfc5322
+regress/unit/test_smtp_client
+regress/tls-clients/suite
+regress/auth/suite
+regress/build/suite
+regress/compare/suite
+regress/docs/suite
+regress/interop/suite
+regress/posternd/suite
+regress/sandbox/suite
+regress/scenarios/suite
+"
+# END SUITES
+
 export POSTERN_TOP="$top"
 export POSTERN="${POSTERN:-$top/usr.sbin/postern/postern}"
 export POSTERND="${POSTERND:-$top/usr.sbin/posternd/posternd}"
@@ -15,39 +50,94 @@ WORK="$top/regress/work"
 export WORK
 rm -rf "$WORK" && mkdir -p "$WORK" || exit 1
 chmod 755 "$WORK"
+POSTERN_TEST_RUN="$$.$(od -An -N8 -tx8 /dev/urandom | tr -d ' ')"
+export POSTERN_TEST_RUN
+PY=/usr/bin/python3
 
 pass=0 fail=0 skip=0
 only=${1:-}
 
+# bad NAME WHY: one failure that is no TAP line of the suite
+bad() {
+	echo "   not ok - $1: $2"
+	f=$((f + 1))
+}
+
 run_suite() {
-	name=$1; shift
+	prog=$1
+	name=${prog%/suite}
 	case "$name" in *"$only"*) ;; *) return ;; esac
 	out="$WORK/$(echo "$name" | tr / _).tap"
 	echo "== $name"
-	"$@" >"$out" 2>"$out.err"
-	rc=$?
-	p=$(grep -c '^ok ' "$out" | tr -d ' ')
-	s=$(grep -c '^ok .*# SKIP' "$out" | tr -d ' ')
-	f=$(grep -c '^not ok ' "$out" | tr -d ' ')
-	grep -E '^(not ok |ok .*# SKIP)' "$out" | sed 's/^/   /'
-	if [ "$f" -gt 0 ] || [ $rc -ne 0 ]; then
+	f=0
+	start=$(date +%s)
+	if [ ! -f "$prog" ] || [ ! -x "$prog" ]; then
+		: >"$out"; : >"$out.err"; : >"$out.left"
+		bad "$name" "$prog is missing or not executable"
+		rc=0
+	else
+		"$PY" "$top/regress/reap.py" "$out.left" "$top/$prog" \
+		    </dev/null >"$out" 2>"$out.err"
+		rc=$?
+	fi
+	# ok, not ok, skipped, plan, bail out
+	set -- $(awk '
+	    /^ok /			{ p++; if ($0 ~ /# *[Ss][Kk][Ii][Pp]/) s++ }
+	    /^not ok /			{ nf++ }
+	    /^1\.\.[0-9]+/ && plan == ""	{ plan = substr($1, 4) + 0 }
+	    /^Bail out!/		{ bail = 1 }
+	    END { print p + 0, nf + 0, s + 0, (plan == "" ? "none" : plan), bail + 0 }
+	' "$out")
+	p=$1 nf=$2 s=$3 plan=$4 bail=$5
+	f=$((f + nf))
+	grep -E '^(not ok |ok .*# *SKIP|Bail out!)' "$out" | sed 's/^/   /'
+	if [ -x "$prog" ]; then
+		if [ "$plan" = none ]; then
+			bad "$name" "no TAP plan"
+		elif [ "$plan" -ne $((p + nf)) ]; then
+			bad "$name" "planned $plan tests, ran $((p + nf))"
+		fi
+		[ "$bail" = 1 ] && bad "$name" "bailed out"
+		[ "$rc" -ne 0 ] && bad "$name" "exited with status $rc"
+		if [ -s "$out.left" ]; then
+			bad "$name" "left processes running (killed):"
+			sed 's/^/      /' "$out.left"
+		fi
+	fi
+	if [ "$f" -gt 0 ]; then
 		sed 's/^/   | /' "$out.err" | tail -20
 	fi
-	if [ $rc -ne 0 ] && [ "$f" -eq 0 ]; then
-		echo "   not ok - $name exited with status $rc"
-		f=1
-	fi
 	pass=$((pass + p - s)); skip=$((skip + s)); fail=$((fail + f))
-	echo "   $((p - s)) passed, $f failed, $s skipped"
+	echo "   $((p - s)) passed, $f failed, $s skipped ($(($(date +%s) - start)) s)"
 }
 
-for t in regress/unit/test_*; do
-	case "$t" in *.c|*.o|*.d) continue ;; esac
-	[ -x "$t" ] && run_suite "$t" "$t"
+listed() {
+	case "$SUITES" in *"
+$1
+"*) return 0 ;; esac
+	return 1
+}
+
+for prog in $SUITES; do
+	run_suite "$prog"
 done
-for s in regress/*/suite; do
-	[ -x "$s" ] && run_suite "${s%/suite}" "$s"
+
+# Every suite in the tree must be in the list.
+for s in regress/*/suite regress/unit/test_*.c; do
+	[ -e "$s" ] || continue
+	case "$s" in *.c) s=${s%.c} ;; esac
+	if ! listed "$s"; then
+		echo "   not ok - $s is not in the SUITES list of regress/run.sh"
+		fail=$((fail + 1))
+	fi
 done
+
+# Nothing this run started may still be running.
+if ! left=$("$PY" "$top/regress/reap.py" --scan "POSTERN_TEST_RUN=$POSTERN_TEST_RUN"); then
+	echo "   not ok - processes of this run are still running:"
+	echo "$left" | sed 's/^/      /'
+	fail=$((fail + 1))
+fi
 
 if [ "$skip" -gt 0 ]; then
 	echo "$pass passed, $fail failed, $skip skipped"

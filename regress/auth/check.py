@@ -10,6 +10,7 @@ is reported and the status is 1.
 """
 
 import base64
+import glob
 import json
 import os
 import re
@@ -49,22 +50,22 @@ def no_secret(text, secret, user):
     return True
 
 
-def network_saw(path, secret):
-    """True when the network process of an strace -f -xx log received the
-    password (plain or in a base64 form) on any read or recvmsg."""
-    text = read(path)
-    net = set()
-    for line in text.splitlines():
-        m = re.match(r"(\d+)\s+execve(at)?\(.*(network|"
-                     r"\\x6e\\x65\\x74\\x77\\x6f\\x72\\x6b)", line)
-        if m:
-            net.add(m.group(1))
+def network_saw(prefix, secret):
+    """True when the network process of an strace -ff -xx trace (one file
+    PREFIX.PID per process) received the password (plain or in a base64
+    form) on any read or recvmsg."""
+    net = []
+    for path in glob.glob(glob.escape(prefix) + ".*"):
+        text = read(path)
+        if re.search(r"^execve(at)?\(.*(network|"
+                     r"\\x6e\\x65\\x74\\x77\\x6f\\x72\\x6b)", text,
+                     re.M):
+            net.append(text)
     if not net:
         raise SystemExit("no network process in the trace")
     data = []
-    for line in text.splitlines():
-        pid = line.split(" ", 1)[0]
-        if pid not in net or not re.search(r"\b(read|recvmsg)\(", line):
+    for line in "\n".join(net).splitlines():
+        if not re.match(r"(read|recvmsg)\(", line):
             continue
         for s in re.findall(r'"((?:\\x[0-9a-f]{2})+)"', line):
             data.append(bytes(int(h, 16) for h in s[2:].split("\\x")))

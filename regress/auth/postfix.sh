@@ -106,7 +106,8 @@ if command -v strace >/dev/null; then
 		    "tls on" "tls_trust_file $PF_CA" "auth ${m,,}" \
 		    "user $PF_USER" "password $PF_PASSWORD" >"$D/config"
 		chmod 600 "$D/config"
-		printf '%s\n' "$MSG" | timeout 90 strace -f -qq -s 100000 -xx \
+		rm -f "$D"/strace.*
+		printf '%s\n' "$MSG" | timeout 90 strace -ff -qq -s 100000 -xx \
 		    -e trace=execve,execveat,recvmsg,read -o "$D/strace" \
 		    "$POSTERN" -C "$D/config" bob@example.net >"$D/stdout" \
 		    2>"$D/stderr"

@@ -91,6 +91,13 @@ def status(pid):
     return d
 
 
+def seccomp(pid):
+    try:
+        return status(pid).get("Seccomp")
+    except OSError:
+        return None
+
+
 def regular_files(pid):
     found = []
     base = "/proc/%d/fd" % pid
@@ -127,12 +134,16 @@ def start_send(port, tag):
     return p
 
 
-def wait_children(pid, want, limit=20.0):
+def wait_children(pid, want, limit=60.0):
+    """The children of pid once there are want of them, each past its
+    exec and inside its seccomp filter, or what there is at the deadline."""
     end = time.time() + limit
     kids = []
     while time.time() < end:
         kids = children(pid)
-        if len(kids) == want and all(role(k) != "?" for k in kids):
+        if len(kids) == want and all(role(k) != "?" and
+                                     seccomp(k) == "2"
+                                     for k in kids):
             return kids
         time.sleep(0.05)
     return kids
@@ -140,8 +151,8 @@ def wait_children(pid, want, limit=20.0):
 
 def main():
     if not POSTERN or not os.access(POSTERN, os.X_OK):
-        print("1..0 # SKIP no postern binary")
-        return
+        print("Bail out! no postern binary at %s" % POSTERN)
+        sys.exit(1)
     srv = SilentServer()
     srv.start()
 
