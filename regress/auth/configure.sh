@@ -17,7 +17,7 @@ mount --bind "$d/resolv.conf" /etc/resolv.conf || exit 1
     "_submissions._tcp.nothing.test=0:0:0:." 2>"$d/dnsd.err" &
 dns=$!
 i=0
-while [ ! -e "$d/dns.ready" ] && [ $i -lt 100 ]; do sleep 0.05; i=$((i + 1)); done
+while [ ! -e "$d/dns.ready" ] && [ $i -lt 1200 ]; do sleep 0.05; i=$((i + 1)); done
 for a in alice@example.org bob@example.net carol@example.com \
     dave@nosrv.test erin@nothing.test notanaddress x@ @example.org; do
 	f=$d/$(echo "$a" | tr -c 'a-zA-Z0-9.\n' _)

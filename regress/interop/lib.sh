@@ -373,7 +373,7 @@ pf_start() {
 	    /usr/sbin/dovecot -c "$1/etc/dovecot.conf"
 	    i=0
 	    while [ ! -S "$1/dovecot/auth-client" ]; do
-	        i=$((i + 1)); [ $i -lt 200 ] || { echo "no dovecot auth socket" >&2; exit 1; }
+	        i=$((i + 1)); [ $i -lt 1200 ] || { echo "no dovecot auth socket" >&2; exit 1; }
 	        sleep 0.05
 	    done
 	    LD_LIBRARY_PATH=$3 MAIL_CONFIG=$1/conf "$3/sbin/master" -c "$1/conf" -w
@@ -386,7 +386,7 @@ pf_start() {
 	fi
 	local p i
 	for p in $a $b $c; do
-		for i in $(seq 100); do pf_port_open "$p" && break; sleep 0.05; done
+		for i in $(seq 1200); do pf_port_open "$p" && break; sleep 0.05; done
 		pf_port_open "$p" || {
 			tail -20 "$rt/log/maillog" >&2
 			pf_log "port $p does not listen"; pf_stop "$dir"; return 1; }
