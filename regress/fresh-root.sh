@@ -59,6 +59,10 @@ chmod 700 "$root/root"
 git clone -q "$top" "$root/root/project" || exit 2
 chmod 700 "$root/root/project"
 cp /etc/resolv.conf "$root/etc/resolv.conf" 2>/dev/null
+# what the Debian installer writes; debootstrap leaves it out
+[ -f "$root/etc/hosts" ] ||
+    printf '127.0.0.1\tlocalhost\n::1\t\tlocalhost ip6-localhost ip6-loopback\n' \
+    >"$root/etc/hosts"
 echo "fresh-root: $(git -C "$top" log -1 --format='%h %s' | cut -c1-70)"
 echo "fresh-root: running '$cmd' in a fresh Debian 12 root"
 
