@@ -8,7 +8,8 @@
 #
 # The base root is built once from the Debian mirror this machine is
 # configured with and cached in $POSTERN_CI_CACHE (default
-# /var/cache/postern-ci); FRESH_REBUILD=1 builds it again.  Needs root,
+# /var/cache/postern-ci), and so are the packages a run downloads (but
+# never installed in advance); FRESH_REBUILD=1 builds the base again.  Needs root,
 # debootstrap and unshare (util-linux).
 set -u
 cd "$(dirname "$0")/.." || exit 2
@@ -93,16 +94,20 @@ exit $rc
 INIT
 chmod 755 "$root/.fresh-init"
 
+# Downloaded packages are kept between runs (nothing is installed from
+# them but what the run itself installs): a second run downloads less.
+mkdir -p "$cache/archives/partial" || exit 2
 unshare --mount --propagation private --pid --fork sh -c '
-	r=$1; shift
+	r=$1 a=$2; shift 2
 	mount --bind "$r" "$r" && mount --make-private "$r" &&
+	mount --bind "$a" "$r/var/cache/apt/archives" &&
 	mount -t proc proc "$r/proc" &&
 	mount --rbind /sys "$r/sys" && mount --rbind /dev "$r/dev" &&
 	mount -t tmpfs -o mode=1777 tmpfs "$r/tmp" &&
 	mkdir -p "$r/.old" && cd "$r" && pivot_root . .old && cd / &&
 	umount -l /.old && rmdir /.old || exit 2
 	exec /.fresh-init "$1"
-' sh "$root" "$cmd"
+' sh "$root" "$cache/archives" "$cmd"
 rc=$?
 if [ -n "${FRESH_KEEP:-}" ]; then
 	echo "fresh-root: root kept in $root"
