@@ -90,7 +90,13 @@ run_suite() {
 	' "$out")
 	p=$1 nf=$2 s=$3 plan=$4 bail=$5
 	f=$((f + nf))
-	grep -E '^(not ok |ok .*# *SKIP|Bail out!)' "$out" | sed 's/^/   /'
+	# failures with the diagnostics after them, and skips
+	awk '
+	    /^(not ok |Bail out!)/	{ print "   " $0; diag = 0; show = 1; next }
+	    /^ok .*# *[Ss][Kk][Ii][Pp]/	{ print "   " $0; show = 0; next }
+	    /^#/ && show && diag < 25	{ print "     " $0; diag++; next }
+	    !/^#/			{ show = 0 }
+	' "$out"
 	if [ -x "$prog" ]; then
 		if [ "$plan" = none ]; then
 			bad "$name" "no TAP plan"

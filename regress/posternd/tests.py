@@ -17,6 +17,7 @@ import socket
 import ssl
 import subprocess
 import sys
+import tempfile
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -106,7 +107,7 @@ class Daemon:
                                   stdout=self.err, stderr=self.err, env=env)
         daemons.append(self)
         if not wait_for(lambda: self.listening() or self.p.poll()
-                        is not None, 10):
+                        is not None):
             raise RuntimeError("posternd did not start")
         if self.p.poll() is not None:
             raise RuntimeError("posternd exited: %s" % self.stderr())
@@ -1207,14 +1208,34 @@ def t_command_user():
     if os.geteuid() != 0:
         skip("--command-user runs the command as that user", "not root")
         return
-    d = Daemon("cmduser", "--command-user=nobody")
-    k = d.count()
-    smtp_send(d.port, "a@example.org", ["u@example.net"])
-    r = d.wait_records(k + 1)
-    ok(len(r) == k + 1 and r[-1]["uid"] == 65534 and
-       r[-1]["env"].get("USER") == "nobody",
-       "--command-user runs the command as that user", r[-1:])
-    d.stop()
+    # The checkout may lie where nobody cannot go (a clone under /root):
+    # the command and its output directory are copied to a place of their
+    # own.
+    own = tempfile.mkdtemp(prefix="posternd-cmduser.", dir="/tmp")
+    try:
+        os.chmod(own, 0o755)
+        record = os.path.join(own, "record")
+        shutil.copy(RECORD, record)
+        os.chmod(record, 0o755)
+        out = os.path.join(own, "out")
+        os.makedirs(out)
+        os.chmod(out, 0o1777)
+        d = Daemon("cmduser", "--command-user=nobody",
+                   command="%s %s %s -f %%F --" % (PY, record, out))
+        d.out = out
+        k = d.count()
+        try:
+            smtp_send(d.port, "a@example.org", ["u@example.net"])
+            err = None
+        except smtplib.SMTPException as e:
+            err = e
+        r = d.wait_records(k + 1)
+        ok(err is None and len(r) == k + 1 and r[-1]["uid"] == 65534 and
+           r[-1]["env"].get("USER") == "nobody",
+           "--command-user runs the command as that user", (err, r[-1:]))
+        d.stop()
+    finally:
+        shutil.rmtree(own, ignore_errors=True)
 
 
 def t_front_of_postern():
