@@ -96,19 +96,28 @@ chmod 755 "$root/.fresh-init"
 
 # Downloaded packages are kept between runs (nothing is installed from
 # them but what the run itself installs): a second run downloads less.
-mkdir -p "$cache/archives/partial" || exit 2
+# They are copied, not shared, so that runs side by side never wait for
+# each other's apt lock.
+mkdir -p "$cache/archives" || exit 2
+for f in "$cache"/archives/*.deb; do
+	[ -f "$f" ] && cp "$f" "$root/var/cache/apt/archives/"
+done
 unshare --mount --propagation private --pid --fork sh -c '
-	r=$1 a=$2; shift 2
+	r=$1; shift
 	mount --bind "$r" "$r" && mount --make-private "$r" &&
-	mount --bind "$a" "$r/var/cache/apt/archives" &&
 	mount -t proc proc "$r/proc" &&
 	mount --rbind /sys "$r/sys" && mount --rbind /dev "$r/dev" &&
 	mount -t tmpfs -o mode=1777 tmpfs "$r/tmp" &&
 	mkdir -p "$r/.old" && cd "$r" && pivot_root . .old && cd / &&
 	umount -l /.old && rmdir /.old || exit 2
 	exec /.fresh-init "$1"
-' sh "$root" "$cache/archives" "$cmd"
+' sh "$root" "$cmd"
 rc=$?
+for f in "$root"/var/cache/apt/archives/*.deb; do
+	[ -f "$f" ] && [ ! -f "$cache/archives/${f##*/}" ] || continue
+	cp "$f" "$cache/archives/.${f##*/}.$$" &&
+	    mv "$cache/archives/.${f##*/}.$$" "$cache/archives/${f##*/}"
+done
 if [ -n "${FRESH_KEEP:-}" ]; then
 	echo "fresh-root: root kept in $root"
 else
