@@ -1252,6 +1252,39 @@ def t_front_of_postern():
     down.stop()
 
 
+def t_size_every_byte():
+    """Line ends count against --max-message-size, empty lines included."""
+    d = Daemon("sizebytes", "--max-message-size=5000")
+    k = d.count()
+    body = b"Subject: s\r\n\r\n"
+    exact = body + b"x" * (5000 - len(body) - 2) + b"\r\n"
+    results = []
+    for what, msg in (("exactly at the limit", exact),
+                      ("at the limit and one empty line", exact + b"\r\n"),
+                      ("8 MiB of empty lines", b"\r\n" * (4 << 20))):
+        c, _ = greet(d.port)
+        c.cmd("MAIL FROM:<a@example.org>")
+        c.cmd("RCPT TO:<b@example.net>")
+        c.cmd("DATA")
+        c.send(msg + b".\r\n")
+        try:
+            code = c.reply()[0]
+            nxt = c.cmd("NOOP")[0]
+        except (EOFError, OSError) as e:
+            code, nxt = repr(e), None
+        c.close()
+        results.append((what, code, nxt))
+    recs = d.wait_records(k + 1)
+    ok(results[0][1] == 250 and len(recs) == k + 1,
+       "a message of exactly --max-message-size bytes is delivered", results)
+    ok(results[1][1] == 552 and results[1][2] == 250,
+       "one empty line over the limit: 552, the session goes on", results)
+    ok(results[2][1] == 552 and results[2][2] == 250,
+       "a message of nothing but empty lines: 552 after the dot", results)
+    ok(d.count() == k + 1, "nothing over the limit is delivered", d.count())
+    d.stop()
+
+
 def main():
     global EMPTY
     os.makedirs(WORK, exist_ok=True)
@@ -1278,6 +1311,7 @@ def main():
         t_exitcodes(d)
         d.stop()
         t_limits()
+        t_size_every_byte()
         t_timeouts()
         pw = t_auth()
         t_tls(pw)
