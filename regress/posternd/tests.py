@@ -1282,6 +1282,15 @@ def t_size_every_byte():
     ok(results[2][1] == 552 and results[2][2] == 250,
        "a message of nothing but empty lines: 552 after the dot", results)
     ok(d.count() == k + 1, "nothing over the limit is delivered", d.count())
+    # 2048 bytes with CRLF is the longest command line.
+    c, _ = greet(d.port)
+    code1 = c.cmd("NOOP " + "x" * (2048 - 7))[0]
+    c.send("NOOP " + "x" * (2048 - 6) + "\r\n")
+    code2 = c.reply()[0]
+    ok(code1 == 250 and code2 == 500 and c.eof(),
+       "a command line of 2048 bytes with CRLF is served, 2049 is not",
+       (code1, code2))
+    c.close()
     d.stop()
 
 

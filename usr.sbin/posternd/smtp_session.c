@@ -93,7 +93,8 @@ next_line(struct conn *c, char *buf, size_t bufsz)
 			break;
 		if (p[i + 1] != '\n')
 			return -1;
-		if (i >= bufsz)
+		/* The limit counts the CRLF. */
+		if (i + 2 > CMD_LINE_MAX || i >= bufsz)
 			return -2;
 		memcpy(buf, p, i);
 		buf[i] = '\0';
@@ -103,7 +104,8 @@ next_line(struct conn *c, char *buf, size_t bufsz)
 			buf[0] = '\0';
 		return 1;
 	}
-	return avail + 2 > bufsz + 1 ? -2 : 0;
+	/* Even ending in the CR that is already here, it is too long. */
+	return avail >= CMD_LINE_MAX ? -2 : 0;
 }
 
 /* 1 with a line in s->line, 0 when the client left, -1 when we hang up. */
