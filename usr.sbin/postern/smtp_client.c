@@ -581,6 +581,27 @@ pending_input(struct smtp *s)
 	return recv(s->fd, &c, 1, MSG_PEEK | MSG_DONTWAIT) > 0;
 }
 
+/*
+ * Is a reply already waiting where none may be (before the final dot)?
+ * Under TLS a record that holds no data (a session ticket) is not one.
+ */
+static int
+reply_waiting(struct smtp *s)
+{
+	ssize_t	 n;
+
+	if (s->tls == NULL)
+		return pending_input(s);
+	if (s->rpos != s->rlen)
+		return 1;
+	s->rpos = s->rlen = 0;
+	n = tls_read(s->tls, s->rbuf, sizeof(s->rbuf));
+	if (n <= 0)
+		return 0;	/* nothing yet, or what the next read reports */
+	s->rlen = (size_t)n;
+	return 1;
+}
+
 static int
 starttls(struct smtp *s, struct smtp_result *res)
 {
@@ -1146,6 +1167,13 @@ smtp_transaction(struct smtp *s, const char *from, char *const *rcpts,
 		if (res->exitcode == EX_OK)
 			res_error(res, EX_IOERR, "the mail was not read "
 			    "completely");
+		return -1;
+	}
+	/* Whatever came before the dot cannot be the answer to it. */
+	if (reply_waiting(s)) {
+		s->broken = 1;
+		res_error(res, EX_PROTOCOL, "the server replied before the "
+		    "end of the mail data");
 		return -1;
 	}
 	if (cmd_queue(s, res, NULL, ".") == -1 || wbuf_flush(s, res) == -1)
