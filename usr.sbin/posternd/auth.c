@@ -331,8 +331,12 @@ auth_main(void)
 	if ((null = open("/dev/null", O_RDWR | O_CLOEXEC)) == -1)
 		fatal("/dev/null");
 	configure(&parent);
-	/* The terminal was only for the prompt. */
-	if (dup2(null, STDIN_FILENO) == -1 || dup2(null, STDOUT_FILENO) == -1)
+	/*
+	 * The terminal was only for the prompt, the daemon's stderr only for
+	 * passwordeval and start-up errors.
+	 */
+	if (dup2(null, STDIN_FILENO) == -1 || dup2(null, STDOUT_FILENO) == -1 ||
+	    dup2(null, STDERR_FILENO) == -1)
 		fatal("dup2");
 	close(null);
 	if (ipc_send(&parent, MSG_A_READY, -1, NULL, 0) == -1)

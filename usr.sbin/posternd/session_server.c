@@ -137,6 +137,14 @@ session_server_main(char *rolearg)
 		if (dup2(STDIN_FILENO, fd) == -1)
 			fatal("dup2");
 	sandbox_prepare(ROLE_SESSION);
+	/*
+	 * Start-up errors went to the daemon's stderr; from here on nothing
+	 * this process or a session writes reaches the administrator's
+	 * terminal or error log but through the listener's log (stdin is
+	 * /dev/null).
+	 */
+	if (dup2(STDIN_FILENO, STDERR_FILENO) == -1)
+		fatal("dup2");
 	malloc_trim(0);
 	sandbox_lockdown(ROLE_SERVER);
 	if (ipc_compose(&chan, MSG_Z_READY, 0, -1, NULL, 0) == -1 ||
