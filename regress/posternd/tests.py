@@ -1316,70 +1316,6 @@ def t_children_stderr(pw):
     d.stop()
 
 
-def t_size_every_byte():
-    """Line ends count against --max-message-size, empty lines included."""
-    d = Daemon("sizebytes", "--max-message-size=5000")
-    k = d.count()
-    body = b"Subject: s\r\n\r\n"
-    exact = body + b"x" * (5000 - len(body) - 2) + b"\r\n"
-    results = []
-    for what, msg in (("exactly at the limit", exact),
-                      ("at the limit and one empty line", exact + b"\r\n"),
-                      ("8 MiB of empty lines", b"\r\n" * (4 << 20))):
-        c, _ = greet(d.port)
-        c.cmd("MAIL FROM:<a@example.org>")
-        c.cmd("RCPT TO:<b@example.net>")
-        c.cmd("DATA")
-        c.send(msg + b".\r\n")
-        try:
-            code = c.reply()[0]
-            nxt = c.cmd("NOOP")[0]
-        except (EOFError, OSError) as e:
-            code, nxt = repr(e), None
-        c.close()
-        results.append((what, code, nxt))
-    recs = d.wait_records(k + 1)
-    ok(results[0][1] == 250 and len(recs) == k + 1,
-       "a message of exactly --max-message-size bytes is delivered", results)
-    ok(results[1][1] == 552 and results[1][2] == 250,
-       "one empty line over the limit: 552, the session goes on", results)
-    ok(results[2][1] == 552 and results[2][2] == 250,
-       "a message of nothing but empty lines: 552 after the dot", results)
-    ok(d.count() == k + 1, "nothing over the limit is delivered", d.count())
-    # 2048 bytes with CRLF is the longest command line.
-    c, _ = greet(d.port)
-    code1 = c.cmd("NOOP " + "x" * (2048 - 7))[0]
-    c.send("NOOP " + "x" * (2048 - 6) + "\r\n")
-    code2 = c.reply()[0]
-    ok(code1 == 250 and code2 == 500 and c.eof(),
-       "a command line of 2048 bytes with CRLF is served, 2049 is not",
-       (code1, code2))
-    c.close()
-    d.stop()
-
-
-def t_children_stderr(pw):
-    """Only the listener keeps the daemon's stderr (here a file)."""
-    d = Daemon("stderr", "--auth=alice," + pw)
-    c, _ = greet(d.port)
-    sess = wait_for(lambda: [k for k in d.children()
-                             if b"session" in k[2] and
-                             b"session-server" not in k[2]], 5)
-    roles = [("session", sess),
-             ("session server", [k for k in d.children()
-                                 if b"session-server" in k[2]]),
-             ("auth", [k for k in d.children() if b"auth" in k[2]])]
-    for role, procs in roles:
-        try:
-            where = os.readlink("/proc/%d/fd/2" % procs[0][0])
-        except (IndexError, OSError) as e:
-            where = repr(e)
-        ok(where == "/dev/null", "the %s process does not hold the "
-           "daemon's stderr" % role, where)
-    c.close()
-    d.stop()
-
-
 def t_client_reset():
     """A client that resets the connection ends its session quietly."""
     d = Daemon("reset")
@@ -1428,6 +1364,7 @@ def main():
         t_exitcodes(d)
         d.stop()
         t_limits()
+        t_client_reset()
         t_size_every_byte()
         t_timeouts()
         pw = t_auth()

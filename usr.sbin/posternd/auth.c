@@ -17,6 +17,7 @@
 #include <grp.h>
 #include <poll.h>
 #include <readpassphrase.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -327,6 +328,8 @@ auth_main(void)
 
 	log_procname("auth");
 	sandbox_closefrom(FD_PARENT + 1);
+	/* A session gone mid-answer is no reason to stop answering. */
+	signal(SIGPIPE, SIG_IGN);
 	ipc_init(&parent, FD_PARENT);
 	if ((null = open("/dev/null", O_RDWR | O_CLOEXEC)) == -1)
 		fatal("/dev/null");

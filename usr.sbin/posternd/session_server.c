@@ -19,6 +19,7 @@
 #include <errno.h>
 #include <malloc.h>
 #include <sched.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -130,6 +131,12 @@ session_server_main(char *rolearg)
 	if (mallopt(M_MXFAST, 0) != 1)
 		fatalx("mallopt");
 	sandbox_closefrom(FD_PARENT + 1);
+	/*
+	 * A client that resets its connection makes the next write fail
+	 * with EPIPE: that is a reset to log, not a signal to die of.
+	 * Sessions inherit this; none of them executes anything.
+	 */
+	signal(SIGPIPE, SIG_IGN);
 	ipc_init(&chan, FD_PARENT);
 	session_prepare(&chan);
 	/* Hold the slots a session's descriptors go to; see fork_session. */

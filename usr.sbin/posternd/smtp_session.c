@@ -134,13 +134,16 @@ get_line(struct smtp *s)
 			(void)conn_flush(c);
 			return -1;
 		}
-		if (conn_flush(c) != 1)
-			return -1;
-		switch ((r = conn_fill(c))) {
+		if ((r = conn_flush(c)) == 1)
+			r = conn_fill(c);
+		switch (r) {
 		case 1:
 			continue;
 		case CONN_EOF:
 			session_log(LOG_INFO, "client closed the connection");
+			return 0;
+		case CONN_RESET:
+			session_log(LOG_INFO, "client reset the connection");
 			return 0;
 		case CONN_TIMEOUT:
 			conn_reply(c, "421 4.4.2 %s Timeout, closing "
@@ -555,10 +558,10 @@ read_data(struct smtp *s, struct wbuf *w, uint64_t *sizep, int *flags)
 			*flags |= DATA_WRITE;
 		arm(s);
 		/* The 354 leaves when we first wait for the client. */
-		if (c->olen > 0 && conn_flush(c) != 1)
-			return -1;
+		if (c->olen > 0 && (r = conn_flush(c)) != 1)
+			return r == CONN_RESET ? 0 : -1;
 		if ((r = conn_fill(c)) != 1)
-			return r == CONN_EOF ? 0 : -1;
+			return r == CONN_EOF || r == CONN_RESET ? 0 : -1;
 	}
 #undef EMIT
 }
@@ -600,8 +603,9 @@ cmd_data(struct smtp *s, const char *arg)
 		/* Nothing half-received is ever delivered. */
 		session_data_abort();
 		if (r == 0)
-			session_log(LOG_ERR, "client left during DATA, "
-			    "nothing delivered");
+			session_log(LOG_ERR, "client %s during DATA, "
+			    "nothing delivered", c->reset ? "reset the "
+			    "connection" : "left");
 		else {
 			conn_reply(c, "421 4.4.2 %s Timeout, closing "
 			    "connection", s->cf->domain);
