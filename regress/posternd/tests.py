@@ -1338,6 +1338,53 @@ def t_client_reset():
     d.stop()
 
 
+def t_auth_delay_per_client(pw):
+    """Failures from other addresses do not delay a correct AUTH."""
+    d = Daemon("authdelay", "--auth=alice," + pw, "--auth-delay=3000")
+    bad = base64.b64encode(b"\0alice\0wrong").decode()
+    good = base64.b64encode(b"\0alice\0s3cret").decode()
+    sent = []
+    for i in range(10):
+        s = socket.socket()
+        s.bind(("127.0.0.%d" % (i + 2), 0))
+        s.settimeout(SAFETY)
+        s.connect(("127.0.0.1", d.port))
+        c = Raw.__new__(Raw)
+        c.s, c.buf = s, b""
+        c.reply()
+        c.cmd("EHLO bad%d.test" % i)
+        c.send("AUTH PLAIN " + bad + "\r\n")
+        sent.append(c)
+    order = []
+    c, _ = greet(d.port)
+    try:
+        order.append(("good", c.cmd("AUTH PLAIN " + good)[0]))
+        for b in sent:
+            order.append(("bad", b.reply()[0]))
+    except (OSError, EOFError) as e:
+        order.append(("error", repr(e)))
+    ok(order[0] == ("good", 235) and
+       [x for x in order[1:]] == [("bad", 535)] * 10,
+       "a correct AUTH is answered before the failures of 10 clients "
+       "elsewhere have waited out their delay", order)
+    c.close()
+    # From one address, failures still wait for each other.
+    c1, _ = greet(d.port)
+    c2, _ = greet(d.port)
+    c1.send("AUTH PLAIN " + bad + "\r\n")
+    c2.send("AUTH PLAIN " + good + "\r\n")
+    try:
+        code1 = c1.reply()[0]
+        code2 = c2.reply()[0]
+    except (OSError, EOFError) as e:
+        code1 = code2 = repr(e)
+    ok(code1 == 535 and code2 == 235, "a failure and a success from one "
+       "address: 535, 235", (code1, code2))
+    for x in sent + [c1, c2]:
+        x.close()
+    d.stop()
+
+
 def main():
     global EMPTY
     os.makedirs(WORK, exist_ok=True)
@@ -1374,6 +1421,7 @@ def main():
         t_activation()
         t_sandbox_live(pw)
         t_children_stderr(pw)
+        t_auth_delay_per_client(pw)
         t_sandbox_tables()
         t_command_user()
         t_front_of_postern()
