@@ -1385,6 +1385,22 @@ def t_auth_delay_per_client(pw):
     d.stop()
 
 
+def t_c1_addresses(d):
+    """UTF-8 in addresses (RFC 6531), but never a C1 control."""
+    c, _ = greet(d.port)
+    codes = []
+    for addr in (b"j\xc3\xb6rg@example.org", b"a\xc2\x9b31m@example.org",
+                 b"a@ex\xc2\x85ample.org", b"a\x9b@example.org"):
+        c.send(b"MAIL FROM:<" + addr + b">\r\n")
+        code = c.reply()[0]
+        codes.append(code)
+        if code == 250:
+            c.cmd("RSET")
+    ok(codes == [250, 501, 501, 501], "MAIL FROM: UTF-8 accepted; C1 "
+       "in UTF-8 or raw refused", codes)
+    c.close()
+
+
 def main():
     global EMPTY
     os.makedirs(WORK, exist_ok=True)
@@ -1403,6 +1419,7 @@ def main():
         t_pipelining(d)
         t_params(d)
         t_addresses(d)
+        t_c1_addresses(d)
         t_hostile(d)
         t_smuggling(d)
         t_bare_command(d)
