@@ -6,6 +6,7 @@
 #include <strings.h>
 
 #include "addr.h"
+#include "utf8.h"
 
 enum tok {
 	TOK_WORD,		/* atom or quoted-string */
@@ -333,9 +334,9 @@ addr_valid_envelope(const char *a)
 		return 1;
 	if (n > ADDR_MAXLEN)
 		return 0;
-	for (p = (const unsigned char *)a; *p != '\0'; p++)
-		if (*p < 0x20 || *p == 0x7f)
-			return 0;
+	/* Beyond ASCII only well-formed UTF-8 (RFC 6531), and no C1. */
+	if (!utf8_text(a, n))
+		return 0;
 
 	p = (const unsigned char *)a;
 	if (*p == '"') {

@@ -6,8 +6,12 @@
  * directly or a shell command ("/bin/sh", "sh", "-c", cmd) is the caller's
  * choice.  Its stdin is /dev/null, its stderr stays the caller's unless
  * CAPTURE_QUIET puts it on /dev/null too, SIGPIPE is back to the default
- * and no other descriptor is left open.  It has timeout seconds to finish
- * its output; then it is killed.  At most max bytes are read: with
+ * and no other descriptor is left open.  It runs in a process group of its
+ * own (the terminal's foreground group while it runs, when ours was), and
+ * has timeout seconds to finish its output and exit; then the whole group
+ * is killed.  When it has exited, whatever is left in its group is killed
+ * too, so nothing it started holds our stderr afterwards.  At most max
+ * bytes are read: with
  * CAPTURE_TRUNCATE the rest is left unread and the exit status decides;
  * without it, output that reaches max bytes is an error and the program
  * is killed.

@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "utf8.h"
 
 static char	 progname[64] = "postern";
 static char	 procname[32];
@@ -120,15 +121,51 @@ is_control(unsigned char c)
 	return c < 0x20 || c == 0x7f;
 }
 
+/*
+ * How many bytes at s (n left) form the next character, and whether it is
+ * one a terminal would act on: C0, DEL, a C1 control encoded in UTF-8, or
+ * a raw byte 0x80 to 0x9f that is no part of a well-formed sequence (C1
+ * itself on a terminal in 8-bit mode).  Other bytes, valid UTF-8 or not,
+ * are shown as they are.
+ */
+static size_t
+next_char(const unsigned char *s, size_t n, int *control)
+{
+	size_t	 k;
+
+	if (s[0] < 0x80) {
+		*control = is_control(s[0]);
+		return 1;
+	}
+	if ((k = utf8_seqlen(s, n)) > 0) {
+		*control = k == 2 && UTF8_IS_C1(s);
+		return k;
+	}
+	*control = s[0] < 0xa0;
+	return 1;
+}
+
+/* One '?' for each control character; never half a character. */
 char *
 log_sanitize(char *dst, size_t dstsz, const char *src, size_t len)
 {
-	size_t	 i, j;
+	const unsigned char	*s = (const unsigned char *)src;
+	size_t			 i, j, k;
+	int			 ctl;
 
 	if (dstsz == 0)
 		return dst;
-	for (i = 0, j = 0; i < len && j + 1 < dstsz; i++)
-		dst[j++] = is_control((unsigned char)src[i]) ? '?' : src[i];
+	for (i = 0, j = 0; i < len; i += k) {
+		k = next_char(s + i, len - i, &ctl);
+		if (j + (ctl ? 1 : k) >= dstsz)
+			break;
+		if (ctl)
+			dst[j++] = '?';
+		else {
+			memcpy(dst + j, s + i, k);
+			j += k;
+		}
+	}
 	dst[j] = '\0';
 	return dst;
 }
@@ -136,7 +173,18 @@ log_sanitize(char *dst, size_t dstsz, const char *src, size_t len)
 void
 log_scrub(char *s, int keep_nl)
 {
-	for (; *s != '\0'; s++)
-		if (is_control((unsigned char)*s) && !(keep_nl && *s == '\n'))
-			*s = '?';
+	unsigned char	*p = (unsigned char *)s, *q = p;
+	size_t		 len = strlen(s), i, k;
+	int		 ctl;
+
+	for (i = 0; i < len; i += k) {
+		k = next_char(p + i, len - i, &ctl);
+		if (ctl && !(keep_nl && p[i] == '\n'))
+			*q++ = '?';
+		else {
+			memmove(q, p + i, k);
+			q += k;
+		}
+	}
+	*q = '\0';
 }

@@ -23,7 +23,10 @@ void	vlog_warnx(const char *, va_list);
 __dead void fatal(const char *, ...) __attribute__((format(printf, 1, 2)));
 __dead void fatalx(const char *, ...) __attribute__((format(printf, 1, 2)));
 
-/* Replace control characters with '?' (msmtp's rule for logs and stderr). */
+/*
+ * Replace control characters with '?' (msmtp's rule for logs and stderr):
+ * C0, DEL, C1 encoded in UTF-8 and raw bytes 0x80 to 0x9f outside UTF-8.
+ */
 char	*log_sanitize(char *, size_t, const char *, size_t);
 /* The same in place; with a non-zero second argument, newlines stay. */
 void	 log_scrub(char *, int);

@@ -1273,6 +1273,155 @@ def t_front_of_postern():
     down.stop()
 
 
+def t_size_every_byte():
+    """Line ends count against --max-message-size, empty lines included."""
+    d = Daemon("sizebytes", "--max-message-size=5000")
+    k = d.count()
+    body = b"Subject: s\r\n\r\n"
+    exact = body + b"x" * (5000 - len(body) - 2) + b"\r\n"
+    results = []
+    for what, msg in (("exactly at the limit", exact),
+                      ("at the limit and one empty line", exact + b"\r\n"),
+                      ("8 MiB of empty lines", b"\r\n" * (4 << 20))):
+        c, _ = greet(d.port)
+        c.cmd("MAIL FROM:<a@example.org>")
+        c.cmd("RCPT TO:<b@example.net>")
+        c.cmd("DATA")
+        c.send(msg + b".\r\n")
+        try:
+            code = c.reply()[0]
+            nxt = c.cmd("NOOP")[0]
+        except (EOFError, OSError) as e:
+            code, nxt = repr(e), None
+        c.close()
+        results.append((what, code, nxt))
+    recs = d.wait_records(k + 1)
+    ok(results[0][1] == 250 and len(recs) == k + 1,
+       "a message of exactly --max-message-size bytes is delivered", results)
+    ok(results[1][1] == 552 and results[1][2] == 250,
+       "one empty line over the limit: 552, the session goes on", results)
+    ok(results[2][1] == 552 and results[2][2] == 250,
+       "a message of nothing but empty lines: 552 after the dot", results)
+    ok(d.count() == k + 1, "nothing over the limit is delivered", d.count())
+    # 2048 bytes with CRLF is the longest command line.
+    c, _ = greet(d.port)
+    code1 = c.cmd("NOOP " + "x" * (2048 - 7))[0]
+    c.send("NOOP " + "x" * (2048 - 6) + "\r\n")
+    code2 = c.reply()[0]
+    ok(code1 == 250 and code2 == 500 and c.eof(),
+       "a command line of 2048 bytes with CRLF is served, 2049 is not",
+       (code1, code2))
+    c.close()
+    d.stop()
+
+
+def t_children_stderr(pw):
+    """Only the listener keeps the daemon's stderr (here a file)."""
+    d = Daemon("stderr", "--auth=alice," + pw)
+    c, _ = greet(d.port)
+    sess = wait_for(lambda: [k for k in d.children()
+                             if b"session" in k[2] and
+                             b"session-server" not in k[2]], 5)
+    roles = [("session", sess),
+             ("session server", [k for k in d.children()
+                                 if b"session-server" in k[2]]),
+             ("auth", [k for k in d.children() if b"auth" in k[2]])]
+    for role, procs in roles:
+        try:
+            where = os.readlink("/proc/%d/fd/2" % procs[0][0])
+        except (IndexError, OSError) as e:
+            where = repr(e)
+        ok(where == "/dev/null", "the %s process does not hold the "
+           "daemon's stderr" % role, where)
+    c.close()
+    d.stop()
+
+
+def t_client_reset():
+    """A client that resets the connection ends its session quietly."""
+    d = Daemon("reset")
+    for i in range(3):
+        c, _ = greet(d.port)
+        c.cmd("MAIL FROM:<a@example.org>")
+        c.cmd("RCPT TO:<b@example.net>")
+        c.cmd("DATA")
+        c.send("Subject: reset\r\n\r\nbody\r\n")
+        c.s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER,
+                       b"\x01\x00\x00\x00\x00\x00\x00\x00")
+        c.close()
+    wait_for(lambda: d.logtext().count("client reset the connection") +
+             d.logtext().count("killed by signal") >= 3, 10)
+    log = d.logtext()
+    ok("killed by signal" not in log and
+       log.count("client reset the connection") == 3,
+       "a client's reset is logged as a reset, the session not killed "
+       "by SIGPIPE", "\n".join(log.splitlines()[-12:]))
+    d.stop()
+
+
+def t_auth_delay_per_client(pw):
+    """Failures from other addresses do not delay a correct AUTH."""
+    d = Daemon("authdelay", "--auth=alice," + pw, "--auth-delay=3000")
+    bad = base64.b64encode(b"\0alice\0wrong").decode()
+    good = base64.b64encode(b"\0alice\0s3cret").decode()
+    sent = []
+    for i in range(10):
+        s = socket.socket()
+        s.bind(("127.0.0.%d" % (i + 2), 0))
+        s.settimeout(SAFETY)
+        s.connect(("127.0.0.1", d.port))
+        c = Raw.__new__(Raw)
+        c.s, c.buf = s, b""
+        c.reply()
+        c.cmd("EHLO bad%d.test" % i)
+        c.send("AUTH PLAIN " + bad + "\r\n")
+        sent.append(c)
+    order = []
+    c, _ = greet(d.port)
+    try:
+        order.append(("good", c.cmd("AUTH PLAIN " + good)[0]))
+        for b in sent:
+            order.append(("bad", b.reply()[0]))
+    except (OSError, EOFError) as e:
+        order.append(("error", repr(e)))
+    ok(order[0] == ("good", 235) and
+       [x for x in order[1:]] == [("bad", 535)] * 10,
+       "a correct AUTH is answered before the failures of 10 clients "
+       "elsewhere have waited out their delay", order)
+    c.close()
+    # From one address, failures still wait for each other.
+    c1, _ = greet(d.port)
+    c2, _ = greet(d.port)
+    c1.send("AUTH PLAIN " + bad + "\r\n")
+    c2.send("AUTH PLAIN " + good + "\r\n")
+    try:
+        code1 = c1.reply()[0]
+        code2 = c2.reply()[0]
+    except (OSError, EOFError) as e:
+        code1 = code2 = repr(e)
+    ok(code1 == 535 and code2 == 235, "a failure and a success from one "
+       "address: 535, 235", (code1, code2))
+    for x in sent + [c1, c2]:
+        x.close()
+    d.stop()
+
+
+def t_c1_addresses(d):
+    """UTF-8 in addresses (RFC 6531), but never a C1 control."""
+    c, _ = greet(d.port)
+    codes = []
+    for addr in (b"j\xc3\xb6rg@example.org", b"a\xc2\x9b31m@example.org",
+                 b"a@ex\xc2\x85ample.org", b"a\x9b@example.org"):
+        c.send(b"MAIL FROM:<" + addr + b">\r\n")
+        code = c.reply()[0]
+        codes.append(code)
+        if code == 250:
+            c.cmd("RSET")
+    ok(codes == [250, 501, 501, 501], "MAIL FROM: UTF-8 accepted; C1 "
+       "in UTF-8 or raw refused", codes)
+    c.close()
+
+
 def main():
     global EMPTY
     os.makedirs(WORK, exist_ok=True)
@@ -1291,6 +1440,7 @@ def main():
         t_pipelining(d)
         t_params(d)
         t_addresses(d)
+        t_c1_addresses(d)
         t_hostile(d)
         t_smuggling(d)
         t_bare_command(d)
@@ -1299,6 +1449,8 @@ def main():
         t_exitcodes(d)
         d.stop()
         t_limits()
+        t_client_reset()
+        t_size_every_byte()
         t_timeouts()
         pw = t_auth()
         t_tls(pw)
@@ -1306,6 +1458,8 @@ def main():
         t_inetd()
         t_activation()
         t_sandbox_live(pw)
+        t_children_stderr(pw)
+        t_auth_delay_per_client(pw)
         t_sandbox_tables()
         t_command_user()
         t_front_of_postern()

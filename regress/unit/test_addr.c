@@ -112,7 +112,10 @@ test_valid(void)
 	const char	*bad[] = { "a@b\r\nRCPT TO:<x@y>", "a@b\n", "a\r@b",
 	    "a@b>", "<a@b>", "a b@c", "a@b c", "a@b> SIZE=1", "@b", "a@",
 	    "a@b@c", "\"a@b", "\"a\"b@c", "a@[1.2.3.4", "a@[1.2]x", "a,b@c",
-	    "a@b\t", "a@b\x7f", "a@b\x01", "(c)a@b", "a@b;", NULL };
+	    "a@b\t", "a@b\x7f", "a@b\x01", "(c)a@b", "a@b;",
+	    /* C1, raw or in UTF-8 (CSI, NEL), and bytes that are not UTF-8 */
+	    "a\xc2\x9b" "31m@b", "a@b\x9b", "\xc2\x85@b", "a@\xc2\x80x",
+	    "a\xc3@b", "a@b\xff", "a\xe2\x82@b", "\xc0\xaf@b", NULL };
 	char		 big[ADDR_MAXLEN + 10];
 	int		 i;
 

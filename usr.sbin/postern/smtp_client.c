@@ -46,6 +46,7 @@ struct smtp {
 	size_t			 cbindlen;
 
 	int			 broken;	/* out of step with the server */
+	int			 closing;	/* the server said 421 */
 	int			 quit_sent;
 	size_t			 ntrans;
 
@@ -199,6 +200,8 @@ io_write(struct smtp *s, const char *p, size_t len, struct smtp_result *res)
 {
 	ssize_t	 n;
 
+	if (s->closing)
+		return -1;	/* keep the 421 as the outcome */
 	while (len > 0) {
 		if (s->tls != NULL) {
 			n = tls_write(s->tls, p, len);
@@ -345,6 +348,12 @@ read_reply(struct smtp *s, struct smtp_result *res)
 	size_t	 len;
 	int	 rv;
 
+	/*
+	 * After a 421 the server has closed (RFC 5321 3.8): the 421 stays
+	 * the outcome, whatever a later read would say.
+	 */
+	if (s->closing)
+		return -1;
 	reply_init(&s->reply);
 	for (;;) {
 		if ((rv = read_line(s, &line, &len, res)) == -1)
@@ -359,6 +368,13 @@ read_reply(struct smtp *s, struct smtp_result *res)
 		dbg_recv(s, line, len);
 		switch (reply_add_line(&s->reply, line, len)) {
 		case REPLY_DONE:
+			if (s->reply.code == 421) {
+				s->closing = 1;
+				s->broken = 1;
+				res_reply(s, res);
+				res_error(res, EX_TEMPFAIL,
+				    "the server closed the connection");
+			}
 			return 0;
 		case REPLY_MORE:
 			break;
@@ -507,10 +523,12 @@ hello(struct smtp *s, struct smtp_result *res)
 		caps_parse(s);
 		return 0;
 	}
-	if (s->protocol == SMTP_PROTO_LMTP) {
+	/* After a 421 the connection is closed: no HELO. */
+	if (s->protocol == SMTP_PROTO_LMTP || s->closing) {
 		res_reply(s, res);
 		res_error(res, reply_exit(s->reply.code, EX_PROTOCOL),
-		    "command LHLO failed");
+		    "command %s failed", s->protocol == SMTP_PROTO_LMTP ?
+		    "LHLO" : "EHLO");
 		return -1;
 	}
 	snprintf(cmd, sizeof(cmd), "HELO %s", s->domain);
@@ -561,6 +579,27 @@ pending_input(struct smtp *s)
 	if (s->rpos != s->rlen)
 		return 1;
 	return recv(s->fd, &c, 1, MSG_PEEK | MSG_DONTWAIT) > 0;
+}
+
+/*
+ * Is a reply already waiting where none may be (before the final dot)?
+ * Under TLS a record that holds no data (a session ticket) is not one.
+ */
+static int
+reply_waiting(struct smtp *s)
+{
+	ssize_t	 n;
+
+	if (s->tls == NULL)
+		return pending_input(s);
+	if (s->rpos != s->rlen)
+		return 1;
+	s->rpos = s->rlen = 0;
+	n = tls_read(s->tls, s->rbuf, sizeof(s->rbuf));
+	if (n <= 0)
+		return 0;	/* nothing yet, or what the next read reports */
+	s->rlen = (size_t)n;
+	return 1;
 }
 
 static int
@@ -1128,6 +1167,13 @@ smtp_transaction(struct smtp *s, const char *from, char *const *rcpts,
 		if (res->exitcode == EX_OK)
 			res_error(res, EX_IOERR, "the mail was not read "
 			    "completely");
+		return -1;
+	}
+	/* Whatever came before the dot cannot be the answer to it. */
+	if (reply_waiting(s)) {
+		s->broken = 1;
+		res_error(res, EX_PROTOCOL, "the server replied before the "
+		    "end of the mail data");
 		return -1;
 	}
 	if (cmd_queue(s, res, NULL, ".") == -1 || wbuf_flush(s, res) == -1)

@@ -4,9 +4,12 @@
  * digests of the user name and password, locks itself down, and then
  * answers each session's check over that session's own channel.
  *
- * Answers go out in arrival order.  After a failure, no answer to anyone
- * leaves before the failure delay has passed, so guessing from many
- * connections at once is as slow as guessing from one.
+ * After a failure, no answer to that session or to any other from the
+ * same client address leaves before the failure delay has passed, so
+ * guessing from many connections at once is as slow as guessing from one
+ * address; a client elsewhere is not held up.  Across all addresses at
+ * most FAIL_SLOTS failures are answered per delay: guessing from many
+ * addresses stays bounded, and only other failures wait for it.
  */
 #include <sys/types.h>
 #include <sys/queue.h>
@@ -17,6 +20,7 @@
 #include <grp.h>
 #include <poll.h>
 #include <readpassphrase.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,11 +38,22 @@
 #define EVAL_TIMEOUT	60
 #define EVAL_MAXOUT	4096
 #define DIGEST_LEN	32
+#define FAIL_SLOTS	16	/* failures answered per delay, all clients */
+#define PEER_LEN	64
 
 struct chan {
 	TAILQ_ENTRY(chan)	 entry;
 	struct ipc		 ipc;
 	int			 pending;	/* a check is waiting */
+	int64_t			 next_free;	/* after its last failure */
+	char			 peer[PEER_LEN];
+};
+
+/* A client address with a failure whose delay has not passed yet. */
+struct peer {
+	TAILQ_ENTRY(peer)	 entry;
+	int64_t			 next_free;
+	char			 addr[PEER_LEN];
 };
 
 struct check {
@@ -51,8 +66,9 @@ struct check {
 static TAILQ_HEAD(, chan)	 chans = TAILQ_HEAD_INITIALIZER(chans);
 static TAILQ_HEAD(, check)	 checks = TAILQ_HEAD_INITIALIZER(checks);
 static unsigned char		 user_md[DIGEST_LEN], pass_md[DIGEST_LEN];
+static TAILQ_HEAD(, peer)	 peers = TAILQ_HEAD_INITIALIZER(peers);
 static char			*user_name;
-static int64_t			 next_free;
+static int64_t			 slots[FAIL_SLOTS];
 static unsigned int		 delay_ms;
 
 static void
@@ -256,7 +272,9 @@ static void
 parent_io(struct ipc *parent)
 {
 	struct ipc_msg	 m;
+	struct ipc_cur	 c;
 	struct chan	*ch;
+	char		 peer[PEER_LEN];
 	ssize_t		 n;
 	int		 r;
 
@@ -270,10 +288,13 @@ parent_io(struct ipc *parent)
 	while ((r = ipc_get(parent, &m)) == 1) {
 		switch (m.hdr.type) {
 		case MSG_A_SESSION:
-			if (m.fd == -1 || m.datalen != 0)
+			ipc_cur_init(&c, &m);
+			if (m.fd == -1 || ipc_cur_strbuf(&c, peer,
+			    sizeof(peer)) == -1 || ipc_cur_end(&c) == -1)
 				fatalx("auth: bad session message");
 			if ((ch = calloc(1, sizeof(*ch))) == NULL)
 				fatal("calloc");
+			strlcpy(ch->peer, peer, sizeof(ch->peer));
 			ipc_init(&ch->ipc, m.fd);
 			(void)fcntl(m.fd, F_SETFL, O_NONBLOCK);
 			TAILQ_INSERT_TAIL(&chans, ch, entry);
@@ -286,24 +307,76 @@ parent_io(struct ipc *parent)
 		fatal("auth: channel to the listener");
 }
 
+/* The address's entry, made when make is set; old ones go on the way. */
+static struct peer *
+peer_find(const char *addr, int64_t now, int make)
+{
+	struct peer	*p, *np;
+
+	TAILQ_FOREACH_SAFE(p, &peers, entry, np) {
+		if (strcmp(p->addr, addr) == 0)
+			return p;
+		if (p->next_free <= now) {
+			TAILQ_REMOVE(&peers, p, entry);
+			free(p);
+		}
+	}
+	if (!make)
+		return NULL;
+	if ((p = calloc(1, sizeof(*p))) == NULL)
+		fatal("calloc");
+	strlcpy(p->addr, addr, sizeof(p->addr));
+	TAILQ_INSERT_TAIL(&peers, p, entry);
+	return p;
+}
+
+/*
+ * When a check may be answered: after the delay of its session's and its
+ * address's last failures; a failure also after a free slot, and it moves
+ * all three on by the delay.
+ */
+static int64_t
+schedule(struct check *k, int64_t now)
+{
+	struct chan	*ch = k->chan;
+	struct peer	*p;
+	int64_t		 due = now;
+	size_t		 i, s = 0;
+
+	/* An unknown address (a unix socket, inetd) is one address. */
+	p = peer_find(ch->peer, now, !k->ok);
+	if (ch->next_free > due)
+		due = ch->next_free;
+	if (p != NULL && p->next_free > due)
+		due = p->next_free;
+	if (k->ok)
+		return due;
+	for (i = 1; i < FAIL_SLOTS; i++)
+		if (slots[i] < slots[s])
+			s = i;
+	if (slots[s] > due)
+		due = slots[s];
+	due += delay_ms;
+	slots[s] = ch->next_free = p->next_free = due;
+	return due;
+}
+
 /* Send every answer that is due; returns ms until the next one, or -1. */
 static int
 answer(void)
 {
-	struct check	*k;
+	struct check	*k, *nk;
 	struct ipc_buf	 b;
-	int64_t		 now = now_ms();
+	int64_t		 now = now_ms(), next = -1;
 
-	while ((k = TAILQ_FIRST(&checks)) != NULL) {
-		if (k->due == 0) {
-			k->due = now > next_free ? now : next_free;
-			if (!k->ok) {
-				k->due += delay_ms;
-				next_free = k->due;
-			}
+	TAILQ_FOREACH_SAFE(k, &checks, entry, nk) {
+		if (k->due == 0)
+			k->due = schedule(k, now);
+		if (k->due > now) {
+			if (next == -1 || k->due - now < next)
+				next = k->due - now;
+			continue;
 		}
-		if (k->due > now)
-			return (int)(k->due - now);
 		ipc_buf_init(&b);
 		ipc_buf_u32(&b, k->ok ? 1 : 0);
 		k->chan->pending = 0;
@@ -313,7 +386,7 @@ answer(void)
 		TAILQ_REMOVE(&checks, k, entry);
 		free(k);
 	}
-	return -1;
+	return (int)next;
 }
 
 int
@@ -327,12 +400,18 @@ auth_main(void)
 
 	log_procname("auth");
 	sandbox_closefrom(FD_PARENT + 1);
+	/* A session gone mid-answer is no reason to stop answering. */
+	signal(SIGPIPE, SIG_IGN);
 	ipc_init(&parent, FD_PARENT);
 	if ((null = open("/dev/null", O_RDWR | O_CLOEXEC)) == -1)
 		fatal("/dev/null");
 	configure(&parent);
-	/* The terminal was only for the prompt. */
-	if (dup2(null, STDIN_FILENO) == -1 || dup2(null, STDOUT_FILENO) == -1)
+	/*
+	 * The terminal was only for the prompt, the daemon's stderr only for
+	 * passwordeval and start-up errors.
+	 */
+	if (dup2(null, STDIN_FILENO) == -1 || dup2(null, STDOUT_FILENO) == -1 ||
+	    dup2(null, STDERR_FILENO) == -1)
 		fatal("dup2");
 	close(null);
 	if (ipc_send(&parent, MSG_A_READY, -1, NULL, 0) == -1)

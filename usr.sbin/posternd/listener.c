@@ -407,8 +407,12 @@ session_start(int in, int out, const char *peer)
 	}
 	(void)fcntl(sp[0], F_SETFL, O_NONBLOCK);
 	if (ap[0] != -1) {
-		if (ipc_compose(&authipc, MSG_A_SESSION, 0, ap[0], NULL, 0)
-		    == -1)
+		struct ipc_buf	 b;
+
+		/* The auth process delays failures per client address. */
+		ipc_buf_init(&b);
+		ipc_buf_str(&b, s->peer);
+		if (ipc_compose_buf(&authipc, MSG_A_SESSION, ap[0], &b) == -1)
 			fatal("ipc_compose");
 		ipc_write(&authipc);
 	}

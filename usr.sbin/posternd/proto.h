@@ -83,7 +83,8 @@ enum msg_type {
 				   the terminal), u32 failure delay (ms),
 				   u32 uid, u32 gid, str chroot directory
 				   ("" for none) */
-	MSG_A_SESSION,		/* fd: a session's channel; empty payload */
+	MSG_A_SESSION,		/* fd: a session's channel; str client address
+				   ("" when unknown) */
 	/* A -> L */
 	MSG_A_READY,		/* empty */
 	MSG_A_ERROR,		/* str message */

@@ -14,38 +14,18 @@
 #include <strings.h>
 
 #include "posternd.h"
+#include "utf8.h"
 
-/* Length of one well-formed UTF-8 sequence of 2 to 4 bytes, else 0. */
+/*
+ * Length of one well-formed UTF-8 sequence of 2 to 4 bytes, else 0: what
+ * RFC 6531 lets stand for a letter.  A C1 control is no letter.
+ */
 static size_t
 utf8_len(const unsigned char *s, size_t n)
 {
-	size_t		 len, i;
-	unsigned int	 cp;
+	size_t	 len = utf8_seqlen(s, n);
 
-	if (n == 0 || s[0] < 0xc2 || s[0] > 0xf4)
-		return 0;
-	if (s[0] < 0xe0) {
-		len = 2;
-		cp = s[0] & 0x1f;
-	} else if (s[0] < 0xf0) {
-		len = 3;
-		cp = s[0] & 0x0f;
-	} else {
-		len = 4;
-		cp = s[0] & 0x07;
-	}
-	if (n < len)
-		return 0;
-	for (i = 1; i < len; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-		cp = cp << 6 | (s[i] & 0x3f);
-	}
-	/* No overlong forms, no surrogates, nothing past U+10FFFF. */
-	if ((len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) ||
-	    (cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff)
-		return 0;
-	return len;
+	return len == 2 && UTF8_IS_C1(s) ? 0 : len;
 }
 
 static int

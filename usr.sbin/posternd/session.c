@@ -111,6 +111,10 @@ conn_fill(struct conn *c)
 					return r;
 				continue;
 			}
+			if (n == -1 && errno == ECONNRESET) {
+				c->reset = 1;
+				return CONN_RESET;
+			}
 			if (n == -1)
 				return CONN_ERROR;
 		}
@@ -129,6 +133,10 @@ conn_flush(struct conn *c)
 	ssize_t	 n;
 	int	 r;
 
+	if (c->reset) {
+		c->olen = 0;
+		return CONN_RESET;
+	}
 	while (off < c->olen) {
 		if (c->tls != NULL) {
 			n = tls_write(c->tls, c->obuf + off, c->olen - off);
@@ -144,6 +152,11 @@ conn_flush(struct conn *c)
 				    c->deadline)) != 1)
 					return r;
 				continue;
+			}
+			if (n == -1 && (errno == EPIPE || errno == ECONNRESET)) {
+				c->reset = 1;
+				c->olen = 0;
+				return CONN_RESET;
 			}
 		}
 		if (n == -1)

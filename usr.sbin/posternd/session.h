@@ -25,6 +25,7 @@ struct conn {
 	size_t		 ioff;		/* unread input is ibuf[ioff, ilen) */
 	size_t		 ilen;
 	size_t		 olen;
+	int		 reset;		/* the client reset the connection */
 	unsigned char	 ibuf[IBUF_SIZE];
 	unsigned char	 obuf[OBUF_SIZE];
 };
@@ -53,6 +54,7 @@ void	 session_run(const char *) __attribute__((__noreturn__));
 #define CONN_EOF	0
 #define CONN_ERROR	-1
 #define CONN_TIMEOUT	-2
+#define CONN_RESET	-3	/* ECONNRESET or EPIPE: nobody reads */
 int	 conn_fill(struct conn *);
 int	 conn_flush(struct conn *);
 void	 conn_reply(struct conn *, const char *, ...)

@@ -19,6 +19,7 @@
 #include <errno.h>
 #include <malloc.h>
 #include <sched.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -130,6 +131,12 @@ session_server_main(char *rolearg)
 	if (mallopt(M_MXFAST, 0) != 1)
 		fatalx("mallopt");
 	sandbox_closefrom(FD_PARENT + 1);
+	/*
+	 * A client that resets its connection makes the next write fail
+	 * with EPIPE: that is a reset to log, not a signal to die of.
+	 * Sessions inherit this; none of them executes anything.
+	 */
+	signal(SIGPIPE, SIG_IGN);
 	ipc_init(&chan, FD_PARENT);
 	session_prepare(&chan);
 	/* Hold the slots a session's descriptors go to; see fork_session. */
@@ -137,6 +144,14 @@ session_server_main(char *rolearg)
 		if (dup2(STDIN_FILENO, fd) == -1)
 			fatal("dup2");
 	sandbox_prepare(ROLE_SESSION);
+	/*
+	 * Start-up errors went to the daemon's stderr; from here on nothing
+	 * this process or a session writes reaches the administrator's
+	 * terminal or error log but through the listener's log (stdin is
+	 * /dev/null).
+	 */
+	if (dup2(STDIN_FILENO, STDERR_FILENO) == -1)
+		fatal("dup2");
 	malloc_trim(0);
 	sandbox_lockdown(ROLE_SERVER);
 	if (ipc_compose(&chan, MSG_Z_READY, 0, -1, NULL, 0) == -1 ||

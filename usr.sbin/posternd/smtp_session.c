@@ -93,7 +93,8 @@ next_line(struct conn *c, char *buf, size_t bufsz)
 			break;
 		if (p[i + 1] != '\n')
 			return -1;
-		if (i >= bufsz)
+		/* The limit counts the CRLF. */
+		if (i + 2 > CMD_LINE_MAX || i >= bufsz)
 			return -2;
 		memcpy(buf, p, i);
 		buf[i] = '\0';
@@ -103,7 +104,8 @@ next_line(struct conn *c, char *buf, size_t bufsz)
 			buf[0] = '\0';
 		return 1;
 	}
-	return avail + 2 > bufsz + 1 ? -2 : 0;
+	/* Even ending in the CR that is already here, it is too long. */
+	return avail >= CMD_LINE_MAX ? -2 : 0;
 }
 
 /* 1 with a line in s->line, 0 when the client left, -1 when we hang up. */
@@ -132,13 +134,16 @@ get_line(struct smtp *s)
 			(void)conn_flush(c);
 			return -1;
 		}
-		if (conn_flush(c) != 1)
-			return -1;
-		switch ((r = conn_fill(c))) {
+		if ((r = conn_flush(c)) == 1)
+			r = conn_fill(c);
+		switch (r) {
 		case 1:
 			continue;
 		case CONN_EOF:
 			session_log(LOG_INFO, "client closed the connection");
+			return 0;
+		case CONN_RESET:
+			session_log(LOG_INFO, "client reset the connection");
 			return 0;
 		case CONN_TIMEOUT:
 			conn_reply(c, "421 4.4.2 %s Timeout, closing "
@@ -502,7 +507,11 @@ read_data(struct smtp *s, struct wbuf *w, uint64_t *sizep, int *flags)
 				break;
 			case D_CR:
 				if (ch == '\n') {
+					/* Line ends count: a message of empty
+					 * lines is as big as its bytes. */
 					size += 2;
+					if (max > 0 && size > max)
+						*flags |= DATA_TOOBIG;
 					if (*flags == 0)
 						wput(w, crlf ? "\r\n" : "\n",
 						    crlf ? 2 : 1);
@@ -549,10 +558,10 @@ read_data(struct smtp *s, struct wbuf *w, uint64_t *sizep, int *flags)
 			*flags |= DATA_WRITE;
 		arm(s);
 		/* The 354 leaves when we first wait for the client. */
-		if (c->olen > 0 && conn_flush(c) != 1)
-			return -1;
+		if (c->olen > 0 && (r = conn_flush(c)) != 1)
+			return r == CONN_RESET ? 0 : -1;
 		if ((r = conn_fill(c)) != 1)
-			return r == CONN_EOF ? 0 : -1;
+			return r == CONN_EOF || r == CONN_RESET ? 0 : -1;
 	}
 #undef EMIT
 }
@@ -594,8 +603,9 @@ cmd_data(struct smtp *s, const char *arg)
 		/* Nothing half-received is ever delivered. */
 		session_data_abort();
 		if (r == 0)
-			session_log(LOG_ERR, "client left during DATA, "
-			    "nothing delivered");
+			session_log(LOG_ERR, "client %s during DATA, "
+			    "nothing delivered", c->reset ? "reset the "
+			    "connection" : "left");
 		else {
 			conn_reply(c, "421 4.4.2 %s Timeout, closing "
 			    "connection", s->cf->domain);
