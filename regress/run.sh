@@ -25,9 +25,11 @@ regress/unit/test_addr
 regress/unit/test_aliases
 regress/unit/test_auth
 regress/unit/test_base64
+regress/unit/test_capture
 regress/unit/test_cmdline
 regress/unit/test_config
 regress/unit/test_ipc
+regress/unit/test_log
 regress/unit/test_reply
 regress/unit/test_rfc5322
 regress/unit/test_smtp_client
