@@ -1,18 +1,22 @@
 #!/bin/sh
 # Install the Debian packages a make target needs, when they are missing.
 # As root they are installed; otherwise the exact apt-get line is printed.
-# usage: deps.sh build|test|bench
+# usage: deps.sh build|test|bench|fuzz|sanitize
 set -u
 
 build="gcc make pkg-config libc6-dev libtls-dev libssl-dev libbsd-dev libseccomp-dev libsasl2-dev libsasl2-modules"
 test="$build openssl msmtp swaks python3 python3-aiosmtpd mandoc gnome-keyring libsecret-tools dbus-daemon strace dovecot-core libsasl2-2 libicu72 libnsl2 libdb5.3 libssl3 netbase util-linux iproute2 bmake"
 bench="$test time"
+fuzz="$build clang libclang-rt-14-dev llvm"
+sanitize="$test libgcc-12-dev"
 
 case "${1:-}" in
 build)	want=$build ;;
 test)	want=$test ;;
 bench)	want=$bench ;;
-*)	echo "usage: deps.sh build|test|bench" >&2; exit 64 ;;
+fuzz)	want=$fuzz ;;
+sanitize) want=$sanitize ;;
+*)	echo "usage: deps.sh build|test|bench|fuzz|sanitize" >&2; exit 64 ;;
 esac
 
 missing=
