@@ -83,7 +83,7 @@ lines(const uint8_t *data, size_t len)
 		l = n > 0 && data[n - 1] == '\r' ? n - 1 : n;
 		switch (reply_add_line(&r, (const char *)data, l)) {
 		case REPLY_DONE:
-			if (r.code < 100 || r.code > 999 || r.len != strlen(r.text))
+			if (r.code < 0 || r.code > 999 || r.len != strlen(r.text))
 				abort();
 			for (i = 0; i < r.nlines; i++)
 				if ((p = reply_line(&r, i, &l)) == NULL ||

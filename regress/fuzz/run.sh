@@ -46,7 +46,7 @@ for f in lib/libpostern/*.c usr.sbin/postern/*.c usr.sbin/posternd/*.c \
 	then
 		# Both programs have a proto.h: each file sees its own.
 		case "$f" in
-		usr.sbin/posternd/*|regress/fuzz/*smtpd*)
+		regress/fuzz/*smtpd*)
 			inc=usr.sbin/posternd ;;
 		*)	inc=usr.sbin/postern ;;
 		esac

@@ -502,7 +502,10 @@ read_data(struct smtp *s, struct wbuf *w, uint64_t *sizep, int *flags)
 				break;
 			case D_CR:
 				if (ch == '\n') {
+					/* Line ends count, empty lines too. */
 					size += 2;
+					if (max > 0 && size > max)
+						*flags |= DATA_TOOBIG;
 					if (*flags == 0)
 						wput(w, crlf ? "\r\n" : "\n",
 						    crlf ? 2 : 1);
