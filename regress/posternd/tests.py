@@ -1190,7 +1190,9 @@ def t_sandbox_tables():
     flags = subprocess.run(["pkg-config", "--cflags", "--libs",
                             "libbsd-overlay", "libseccomp"],
                            capture_output=True, text=True).stdout.split()
-    p = subprocess.run(["cc", "-std=gnu11", "-D_GNU_SOURCE", "-I",
+    # The sanitizer build (regress/sanitize.sh) gives its flags in CFLAGS.
+    p = subprocess.run(["cc"] + os.environ.get("CFLAGS", "").split() +
+                       ["-std=gnu11", "-D_GNU_SOURCE", "-I",
                         os.path.join(TOP, "lib/libpostern"), "-I",
                         os.path.join(TOP, "usr.sbin/posternd"), "-I", shared,
                         "-o", exe, src, os.path.join(shared, "attempt.c"),

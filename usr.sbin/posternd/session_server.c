@@ -127,8 +127,11 @@ session_server_main(char *rolearg)
 	 * session's first larger allocation would walk and merge them,
 	 * writing to (and so copying) pages all over the server's heap.
 	 */
+#ifndef SB_SANITIZER
+	/* AddressSanitizer's allocator has no such knob. */
 	if (mallopt(M_MXFAST, 0) != 1)
 		fatalx("mallopt");
+#endif
 	sandbox_closefrom(FD_PARENT + 1);
 	ipc_init(&chan, FD_PARENT);
 	session_prepare(&chan);
