@@ -1,8 +1,10 @@
 /*
  * The IPC decoder: the input is the byte stream a peer process writes on
- * a channel.  Each message is read with ipc_read()/ipc_get() as a role
- * reads it, and its payload is walked with the cursor in a shape chosen
- * by the message type, the way the receiving handlers take fields apart.
+ * a channel, in pieces.  Each message is read with ipc_read()/ipc_get()
+ * as a role reads it, and the payload of every message type of postern
+ * and posternd is taken apart field by field as its receiver does
+ * (ipc_postern.c, ipc_posternd.c).  The first byte chooses the program
+ * and the size of the peer's writes.
  */
 #include <sys/socket.h>
 #include <sys/types.h>
@@ -13,16 +15,18 @@
 #include <unistd.h>
 
 #include "ipc.h"
+#include "ipc_shapes.h"
 
 int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
 
+/*
+ * Take the payload apart field by field as the receiving role does, then
+ * insist it ends there; a type neither program knows is refused.
+ */
 static void
-walk(const struct ipc_msg *m)
+walk(const struct ipc_msg *m, int daemon)
 {
-	/* u: u32, q: u64, s: string, b: bytes, f: fixed buffer. */
-	static const char *const shapes[] = { "", "u", "s", "uus", "qs",
-		"ssss", "bbb", "uuuuuuuqss", "f", "usf", "b", "us" };
-	const char		*sh = shapes[m->hdr.type % 12];
+	const char		*sh;
 	struct ipc_cur		 c;
 	const unsigned char	*p;
 	char			*s, buf[64];
@@ -30,6 +34,10 @@ walk(const struct ipc_msg *m)
 	uint64_t		 q;
 	size_t			 n;
 
+	sh = daemon ? ipc_shape_posternd(m->hdr.type) :
+	    ipc_shape_postern(m->hdr.type);
+	if (sh == NULL)
+		return;
 	ipc_cur_init(&c, m);
 	for (; *sh != '\0'; sh++) {
 		switch (*sh) {
@@ -42,6 +50,14 @@ walk(const struct ipc_msg *m)
 				return;
 			break;
 		case 's':
+			/* Short fields go to a fixed buffer, as some do. */
+			if (m->hdr.type & 1) {
+				if (ipc_cur_strbuf(&c, buf, sizeof(buf)) == -1)
+					return;
+				if (strlen(buf) >= sizeof(buf))
+					abort();
+				break;
+			}
 			if (ipc_cur_str(&c, &s) == -1)
 				return;
 			if (s != NULL && strlen(s) > m->datalen)
@@ -53,12 +69,6 @@ walk(const struct ipc_msg *m)
 				return;
 			if (n > m->datalen || (n > 0 && (p < m->data ||
 			    p + n > m->data + m->datalen)))
-				abort();
-			break;
-		case 'f':
-			if (ipc_cur_strbuf(&c, buf, sizeof(buf)) == -1)
-				return;
-			if (strlen(buf) >= sizeof(buf))
 				abort();
 			break;
 		}
@@ -73,7 +83,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 	struct ipc_msg		 m;
 	size_t			 off = 0, chunk;
 	ssize_t			 n;
-	int			 sv[2], r, sz = 1 << 20;
+	int			 sv[2], r, sz = 1 << 20, daemon;
 
 	if (len < 1 || len > 2 * IPC_MAXSIZE)
 		return 0;
@@ -82,7 +92,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 	(void)setsockopt(sv[1], SOL_SOCKET, SO_SNDBUF, &sz, sizeof(sz));
 	(void)setsockopt(sv[0], SOL_SOCKET, SO_RCVBUF, &sz, sizeof(sz));
 	ipc_init(&ch, sv[0]);
-	chunk = 1 + data[0] * 61;
+	/* Low bit: which program's messages; the rest: the write size. */
+	daemon = data[0] & 1;
+	chunk = 1 + (data[0] >> 1) * 61;
 	data++;
 	len--;
 	for (;;) {
@@ -103,7 +115,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 			if (m.datalen + IPC_HDRSIZE != m.hdr.len ||
 			    m.hdr.len > IPC_MAXSIZE)
 				abort();
-			walk(&m);
+			walk(&m, daemon);
 			if (m.fd != -1)
 				close(m.fd);
 		}

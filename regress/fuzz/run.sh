@@ -46,7 +46,7 @@ for f in lib/libpostern/*.c usr.sbin/postern/*.c usr.sbin/posternd/*.c \
 	then
 		# Both programs have a proto.h: each file sees its own.
 		case "$f" in
-		regress/fuzz/*smtpd*)
+		regress/fuzz/*smtpd*|regress/fuzz/*posternd*)
 			inc=usr.sbin/posternd ;;
 		*)	inc=usr.sbin/postern ;;
 		esac
@@ -68,7 +68,10 @@ ar rcs "$B/libserver.a" $(for f in usr.sbin/posternd/*.c; do
 
 for h in $all; do
 	extra=
-	case "$h" in smtpd_*) extra="$(o regress/fuzz/smtpd_io.c) $B/libserver.a" ;; esac
+	case "$h" in
+	smtpd_*) extra="$(o regress/fuzz/smtpd_io.c) $B/libserver.a" ;;
+	ipc)	extra="$(o regress/fuzz/ipc_postern.c) $(o regress/fuzz/ipc_posternd.c)" ;;
+	esac
 	$CC $SAN -fsanitize=fuzzer -o "$B/fuzz_$h" "$(o regress/fuzz/fuzz_$h.c)" \
 	    $extra "$B/libclient.a" "$B/libpostern.a" $pkgl -lseccomp \
 	    || { echo "fuzz: cannot link fuzz_$h" >&2; exit 1; }
