@@ -72,7 +72,7 @@ OBJS =		${LIB_SRCS:.c=.o} ${CLI_SRCS:.c=.o} ${SRV_SRCS:.c=.o} \
 		${MAIN_SRCS:.c=.o} ${UNIT_SRCS:.c=.o} \
 		${HELPER_SRCS:.c=.o} ${ATTEMPT_OBJ} regress/unit/tap.o
 
-.PHONY: all tests check demo install clean
+.PHONY: all tests check demo install clean fuzz check-sanitize
 all: ${PROGS}
 tests: ${UNIT_BINS} ${HELPER_BINS}
 
@@ -118,6 +118,19 @@ demo:
 	@${DEPS} test
 	@bash regress/demo.sh
 
+# libFuzzer harnesses (clang), built in build-fuzz/, each run for
+# FUZZ_SECONDS seconds from its seed corpus in regress/fuzz/corpus/.
+FUZZ_SECONDS ?=	20
+fuzz:
+	@${DEPS} fuzz
+	@sh regress/fuzz/run.sh ${FUZZ_SECONDS}
+
+# Both programs and the unit tests with ASan and UBSan, built in
+# build-sanitize/, under the unit, scenario, posternd and sandbox suites.
+check-sanitize:
+	@${DEPS} sanitize
+	@sh regress/sanitize.sh
+
 install: all
 	install -d ${DESTDIR}${SBINDIR} ${DESTDIR}${MANDIR}/man1 \
 	    ${DESTDIR}${MANDIR}/man8
@@ -133,3 +146,4 @@ install: all
 clean:
 	rm -f ${OBJS} ${LIB} ${CLI_LIB} ${POSTERN} ${POSTERND} \
 	    ${UNIT_BINS} ${HELPER_BINS}
+	rm -rf build-fuzz build-sanitize

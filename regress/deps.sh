@@ -1,7 +1,7 @@
 #!/bin/sh
 # Install the Debian packages a make target needs, when they are missing.
 # As root they are installed; otherwise the exact apt-get line is printed.
-# usage: deps.sh build|test|bench|load
+# usage: deps.sh build|test|bench|load|fuzz|sanitize
 #
 # Recommends are not installed, so a package a test relies on that is only a
 # Recommends of another (libnet-ssleay-perl for swaks to speak TLS) is named
@@ -12,13 +12,17 @@ build="gcc make pkg-config libc6-dev libtls-dev libssl-dev libbsd-dev libseccomp
 test="$build openssl msmtp swaks python3 python3-aiosmtpd mandoc gnome-keyring libsecret-tools dbus-daemon strace dovecot-core libsasl2-2 libicu72 libnsl2 libdb5.3 libssl3 netbase util-linux iproute2 bmake libnet-ssleay-perl procps passwd ca-certificates"
 bench="$test time"
 load="$test stress-ng"
+fuzz="$build clang libclang-rt-14-dev llvm"
+sanitize="$test libgcc-12-dev"
 
 case "${1:-}" in
 build)	want=$build ;;
 test)	want=$test ;;
 bench)	want=$bench ;;
 load)	want=$load ;;
-*)	echo "usage: deps.sh build|test|bench|load" >&2; exit 64 ;;
+fuzz)	want=$fuzz ;;
+sanitize) want=$sanitize ;;
+*)	echo "usage: deps.sh build|test|bench|load|fuzz|sanitize" >&2; exit 64 ;;
 esac
 
 missing=

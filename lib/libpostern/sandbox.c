@@ -19,6 +19,10 @@
 #include "log.h"
 #include "sandbox.h"
 
+#ifdef SB_SANITIZER
+#include <sanitizer/lsan_interface.h>
+#endif
+
 /*
  * What the C library needs to run at all, and the descriptors a process
  * was given: every sandboxed role of postern and posternd starts from this
@@ -65,6 +69,26 @@ const struct sb_rule sandbox_common[] = {
 const size_t sandbox_ncommon = sizeof(sandbox_common) /
     sizeof(sandbox_common[0]);
 
+#ifdef SB_SANITIZER
+/*
+ * Only in the sanitizer build: what the ASan and UBSan runtimes call on
+ * their own, to report an error and to exit.  The leak check runs once
+ * before lockdown (sandbox_harden()), as it needs to trace the process.
+ */
+const struct sb_rule sandbox_sanitizer[] = {
+	SB_ALLOW(sigaltstack),
+	SB_ALLOW(sched_yield),
+	SB_ALLOW(gettid),
+	SB_ALLOW(tgkill),
+	SB_ALLOW(rt_sigaction),
+	SB_ALLOW(getrlimit),
+	SB_ALLOW(prlimit64),
+	SB_FAIL(sched_getaffinity, EACCES),
+};
+const size_t sandbox_nsanitizer = sizeof(sandbox_sanitizer) /
+    sizeof(sandbox_sanitizer[0]);
+#endif
+
 /*
  * The steps every child takes before its first untrusted byte: no privilege
  * can be gained through exec, no core file or ptrace attach can expose its
@@ -75,12 +99,27 @@ sandbox_harden(void)
 {
 	struct rlimit	 rl = { 0, 0 };
 
+	sandbox_leak_check();
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == -1)
 		fatal("prctl(PR_SET_NO_NEW_PRIVS)");
 	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) == -1)
 		fatal("prctl(PR_SET_DUMPABLE)");
 	if (setrlimit(RLIMIT_CORE, &rl) == -1)
 		fatal("setrlimit(RLIMIT_CORE)");
+}
+
+/*
+ * The sanitizer build's leak check, once per process and early: its tracer
+ * thread reads /proc (gone after a chroot) and attaches to the process
+ * (refused once it is not dumpable, killed under the filter).  Later
+ * calls and the check at exit do nothing.  A normal build has no check.
+ */
+void
+sandbox_leak_check(void)
+{
+#ifdef SB_SANITIZER
+	__lsan_do_leak_check();
+#endif
 }
 
 void
@@ -146,6 +185,9 @@ sandbox_filter_build(const char *role, const struct sb_rule *common,
 		fatalx("%s: seccomp_init failed", role);
 	add_rules(ctx, role, common, ncommon);
 	add_rules(ctx, role, own, nown);
+#ifdef SB_SANITIZER
+	add_rules(ctx, role, sandbox_sanitizer, sandbox_nsanitizer);
+#endif
 	if ((p = calloc(1, sizeof(*p))) == NULL || (buf = malloc(max)) == NULL)
 		fatal("%s: malloc", role);
 	if (pipe2(fd, O_CLOEXEC) == -1)
@@ -186,6 +228,9 @@ sandbox_filter(const char *role, const struct sb_rule *common, size_t ncommon,
 		fatalx("%s: seccomp_init failed", role);
 	add_rules(ctx, role, common, ncommon);
 	add_rules(ctx, role, own, nown);
+#ifdef SB_SANITIZER
+	add_rules(ctx, role, sandbox_sanitizer, sandbox_nsanitizer);
+#endif
 	if ((rc = seccomp_load(ctx)) < 0) {
 		errno = -rc;
 		fatal("%s: seccomp_load", role);

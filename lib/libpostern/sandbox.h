@@ -32,8 +32,21 @@ struct sb_rule {
 extern const struct sb_rule	sandbox_common[];
 extern const size_t		sandbox_ncommon;
 
+/*
+ * A build with AddressSanitizer (make check-sanitize) adds to every table
+ * what the sanitizer runtime itself calls; a normal build never does.
+ */
+#if defined(__SANITIZE_ADDRESS__) && !defined(SB_SANITIZER)
+#define SB_SANITIZER	1
+#endif
+#ifdef SB_SANITIZER
+extern const struct sb_rule	sandbox_sanitizer[];
+extern const size_t		sandbox_nsanitizer;
+#endif
+
 void	sandbox_harden(void);
 void	sandbox_closefrom(int);
+void	sandbox_leak_check(void);
 void	sandbox_filter(const char *, const struct sb_rule *, size_t,
 	    const struct sb_rule *, size_t);
 

@@ -10,6 +10,7 @@
 
 #include "attempt.h"
 #include "posternd.h"
+#include "sandbox.h"
 
 int
 main(void)
@@ -20,7 +21,11 @@ main(void)
 		"control", "open", "openat", "socket", "socketpair", "connect",
 		"accept", "execve", "ptrace", "fork", "clone-parent",
 		"clone-other", "kill", "memfd_create", "chroot", "setresuid",
-		"mprotect-exec"
+		"mprotect-exec",
+#ifndef SB_SANITIZER
+		/* Only the sanitizer build lets its runtime call these. */
+		"sigaltstack",
+#endif
 	};
 	size_t		 i, j;
 	int		 n = 0, failed = 0;

@@ -56,7 +56,11 @@ attempt(const char *what)
 		(void)syscall(SYS_kill, 1, 0);
 	else if (strcmp(what, "memfd_create") == 0)
 		(void)syscall(SYS_memfd_create, "x", 0);
-	else if (strcmp(what, "chroot") == 0)
+	else if (strcmp(what, "sigaltstack") == 0) {
+		stack_t	 old;
+
+		(void)syscall(SYS_sigaltstack, NULL, &old);
+	} else if (strcmp(what, "chroot") == 0)
 		(void)syscall(SYS_chroot, "/");
 	else if (strcmp(what, "mprotect-exec") == 0) {
 		static char page[4096] __attribute__((aligned(4096)));

@@ -9,6 +9,7 @@
 #include "attempt.h"
 #include "proto.h"
 #include "roles.h"
+#include "sandbox.h"
 
 int
 main(void)
@@ -18,7 +19,11 @@ main(void)
 	};
 	static const char *what[] = {
 		"control", "open", "openat", "socket", "socketpair", "connect",
-		"execve", "ptrace", "fork", "mprotect-exec"
+		"execve", "ptrace", "fork", "mprotect-exec",
+#ifndef SB_SANITIZER
+		/* Only the sanitizer build lets its runtime call these. */
+		"sigaltstack",
+#endif
 	};
 	size_t		 i, j;
 	int		 n = 0, failed = 0;

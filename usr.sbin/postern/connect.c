@@ -130,9 +130,10 @@ connect_tcp(const char *host, int port, const char *source_ip, int timeout,
 	}
 	getnameinfo(ai->ai_addr, ai->ai_addrlen, ci->addr, sizeof(ci->addr),
 	    NULL, 0, NI_NUMERICHOST);
-	freeaddrinfo(res);
+	/* ai is part of res: done with it before res goes. */
 	if (ai->ai_family != AF_UNIX)
 		setsockopt(s, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	freeaddrinfo(res);
 	return s;
 }
 

@@ -959,7 +959,11 @@ query_mode(struct send *s, uint32_t mode)
 int
 parent_main(int argc, char *argv[])
 {
-	struct send	 s;
+	/*
+	 * Static: what the send holds lives until the process ends, which
+	 * is right after this returns, and stays reachable until then.
+	 */
+	static struct send	 s;
 	char		 err[2048];
 	int		 r;
 

@@ -163,6 +163,8 @@ configure(struct ipc *parent)
 	user_name = user;
 	free(eval);
 
+	if (*dir != '\0')
+		sandbox_leak_check();	/* it needs /proc */
 	if (*dir != '\0' &&
 	    (chroot(dir) == -1 || chdir("/") == -1))
 		fatal("chroot %s", dir);

@@ -1179,11 +1179,14 @@ listener_main(struct conf *c)
 		}
 		if (got_term) {
 			shutdown_all();
+			free(pfd);
 			return 0;
 		}
 		if (conf->inetd && TAILQ_EMPTY(&sessions) &&
-		    TAILQ_EMPTY(&deliveries))
+		    TAILQ_EMPTY(&deliveries)) {
+			free(pfd);
 			return 0;
+		}
 
 		now = now_ms();
 		next = -1;

@@ -442,7 +442,9 @@ done:
 void
 session_prepare(struct ipc *chan)
 {
+#ifndef SB_SANITIZER
 	struct rlimit	 rl;
+#endif
 	char		*dir = NULL;
 	uid_t		 uid = 0;
 	gid_t		 gid = 0;
@@ -454,6 +456,7 @@ session_prepare(struct ipc *chan)
 	tzset();
 
 	if (sconf.flags & SF_CHROOT) {
+		sandbox_leak_check();
 		if (chroot(dir) == -1 || chdir("/") == -1)
 			fatal("chroot %s", dir);
 		if (setgroups(0, NULL) == -1 ||
@@ -462,9 +465,12 @@ session_prepare(struct ipc *chan)
 			fatal("cannot drop privileges");
 	}
 	free(dir);
+#ifndef SB_SANITIZER
+	/* AddressSanitizer's shadow memory alone is larger. */
 	rl.rlim_cur = rl.rlim_max = SESSION_MEMORY;
 	if (setrlimit(RLIMIT_DATA, &rl) == -1)
 		fatal("setrlimit(RLIMIT_DATA)");
+#endif
 }
 
 /*

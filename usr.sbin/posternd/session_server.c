@@ -128,8 +128,11 @@ session_server_main(char *rolearg)
 	 * session's first larger allocation would walk and merge them,
 	 * writing to (and so copying) pages all over the server's heap.
 	 */
+#ifndef SB_SANITIZER
+	/* AddressSanitizer's allocator has no such knob. */
 	if (mallopt(M_MXFAST, 0) != 1)
 		fatalx("mallopt");
+#endif
 	sandbox_closefrom(FD_PARENT + 1);
 	/*
 	 * A client that resets its connection makes the next write fail

@@ -830,6 +830,11 @@ smtp_session(struct conn *c, const struct sconf *cf)
 
 	s->c = c;
 	s->cf = cf;
+	/* Nothing of an earlier session in this process carries over. */
+	txn_reset(s);
+	s->helo[0] = '\0';
+	s->helo_seen = s->esmtp = s->authed = s->quit = 0;
+	s->auth_failures = s->errors = 0;
 	s->session_deadline = now_ms() + (int64_t)cf->session_timeout * 1000;
 	arm(s);
 	session_log(LOG_INFO, "starting SMTP session");

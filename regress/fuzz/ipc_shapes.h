@@ -1,0 +1,10 @@
+/*
+ * The payload of each message type as its receiving role takes it apart,
+ * one letter per field: u u32, q u64, s string (may be NULL), b bytes.
+ * NULL: not a message of this program.
+ */
+#include <stddef.h>
+#include <stdint.h>
+
+const char	*ipc_shape_postern(uint32_t);
+const char	*ipc_shape_posternd(uint32_t);
