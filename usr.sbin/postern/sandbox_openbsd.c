@@ -33,4 +33,23 @@ sandbox_lockdown(enum role r)
 	if (pledge(promises, "") == -1)
 		fatal("%s: pledge", role_name(r));
 }
+
+/*
+ * The parent once the socket is handed over: its channels, wait and kill
+ * for its children, sendsyslog(2) (in "stdio"), and the log file's lock.
+ * pledge(2) cannot name the children: "proc" lets it signal its own
+ * process group too.  NB: a single send only; a caller that must open
+ * files or start children afterwards must not call it.
+ */
+void
+parent_lockdown(const struct parent_bounds *b)
+{
+	const char	*promises = b->lockfd >= 0 ? "stdio proc flock" :
+	    "stdio proc";
+
+	if (unveil("/", "") == -1 || unveil(NULL, NULL) == -1)
+		fatal("parent: unveil");
+	if (pledge(promises, "") == -1)
+		fatal("parent: pledge");
+}
 #endif /* __OpenBSD__ */
