@@ -8,13 +8,17 @@
 #include <sys/types.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
+
+#include <linux/landlock.h>
 
 #include "attempt.h"
 #include "proto.h"
@@ -115,6 +119,71 @@ parent_role(void)
 	judge(pid, "socket", 0, "fails with EACCES");
 }
 
+/*
+ * The secrets process when GSSAPI is named: it may read the paths it was
+ * given (Landlock) and nothing else, and may not write, connect or exec.
+ */
+static void
+gssapi_role(void)
+{
+	static const char *what[] = {
+		"control", "socket", "socketpair", "connect", "execve",
+		"ptrace", "fork", "mprotect-exec", "memfd_create"
+	};
+	const char	*readable[] = { "/etc/hostname", NULL };
+	size_t		 j;
+	pid_t		 pid;
+	int		 fd, status, good;
+
+	for (j = 0; j < sizeof(what) / sizeof(what[0]); j++) {
+		if ((pid = attempt_fork()) == -1)
+			_exit(1);
+		if (pid == 0) {
+			sandbox_lockdown_gssapi(readable);
+			attempt(what[j]);
+		}
+		failed += !attempt_judge(pid, ++n, "secrets (gssapi)",
+		    what[j]);
+	}
+
+	/* Opening for writing, even a file it may read. */
+	if ((pid = attempt_fork()) == -1)
+		_exit(1);
+	if (pid == 0) {
+		sandbox_lockdown_gssapi(readable);
+		(void)open("/etc/hostname", O_WRONLY);
+		_exit(3);
+	}
+	failed += !attempt_judge(pid, ++n, "secrets (gssapi)",
+	    "open for writing");
+
+	/* Reading: the path given, and, with Landlock, nothing else. */
+	if ((pid = attempt_fork()) == -1)
+		_exit(1);
+	if (pid == 0) {
+		sandbox_lockdown_gssapi(readable);
+		if ((fd = open("/etc/hostname", O_RDONLY)) == -1)
+			_exit(2);
+		close(fd);
+		if (open("/etc/passwd", O_RDONLY) != -1)
+			_exit(4);
+		_exit(errno == EACCES ? 0 : 5);
+	}
+	waitpid(pid, &status, 0);
+	good = WIFEXITED(status) && WEXITSTATUS(status) == 0;
+	if (syscall(SYS_landlock_create_ruleset, NULL, 0,
+	    LANDLOCK_CREATE_RULESET_VERSION) < 1) {
+		printf("ok %d - secrets (gssapi): Landlock # SKIP the kernel "
+		    "has no Landlock\n", ++n);
+		return;
+	}
+	printf("%sok %d - secrets (gssapi): reads what it was given, Landlock "
+	    "refuses any other file\n", good ? "" : "not ", ++n);
+	if (!good)
+		printf("# status 0x%x\n", status);
+	failed += !good;
+}
+
 int
 main(void)
 {
@@ -140,6 +209,7 @@ main(void)
 			    role_name(roles[i]), what[j]);
 		}
 	}
+	gssapi_role();
 	parent_role();
 	printf("1..%d\n", n);
 	return failed != 0;

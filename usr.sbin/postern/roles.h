@@ -7,6 +7,7 @@
 
 const char *role_name(enum role);
 void	sandbox_lockdown(enum role);
+void	sandbox_lockdown_gssapi(const char *const *);
 
 /*
  * What the parent may still touch once the socket is with the network

@@ -25,6 +25,34 @@ static const struct sb_rule secrets[] = {
 	SB_ALLOW(getuid),
 };
 
+/*
+ * The secrets process when the account names GSSAPI.  Every step of MIT
+ * krb5's GSS-API makes a fresh Kerberos context: it reads the Kerberos
+ * configuration again, the GSS mechanism list, and the credential cache
+ * (under a read lock).  So: open read-only, stat, directory listings and
+ * read locks, and Landlock limits the paths to those
+ * (sandbox_lockdown_gssapi()).  No write, no socket, no exec.
+ */
+static const struct sb_rule secrets_gssapi[] = {
+	SB_ALLOW(getuid),
+	SB_ALLOW(geteuid),
+	SB_ALLOW(getgid),
+	SB_ALLOW(getegid),
+	SB_ALLOW(access),
+	SB_ALLOW(faccessat),
+	SB_ALLOW(faccessat2),
+	SB_ALLOW(fstat),
+	SB_ALLOW(newfstatat),
+	SB_ALLOW(statx),
+	SB_ALLOW(getdents64),
+	SB_ARGEQ(openat, 2, O_ACCMODE | O_CREAT | O_TRUNC | O_APPEND |
+	    __O_TMPFILE, O_RDONLY),
+	SB_ARGEQ(fcntl, 1, ~0ULL, F_OFD_SETLKW),
+	SB_ARGEQ(fcntl, 1, ~0ULL, F_OFD_SETLK),
+	SB_ARGEQ(fcntl, 1, ~0ULL, F_SETLKW),
+	SB_ARGEQ(fcntl, 1, ~0ULL, F_SETLK),
+};
+
 /* Speaks SMTP and TLS on the socket it was handed. */
 static const struct sb_rule network[] = {
 	SB_ALLOW(sendto),
@@ -36,6 +64,19 @@ static const struct sb_rule network[] = {
 	SB_ALLOW(nanosleep),
 	SB_ALLOW(clock_nanosleep),
 };
+
+/*
+ * Only the files in readable may be opened, and only for reading; where
+ * the kernel has no Landlock, the table alone limits it to reading.
+ */
+void
+sandbox_lockdown_gssapi(const char *const *readable)
+{
+	sandbox_harden();
+	(void)sandbox_landlock("secrets", readable);
+	sandbox_filter("secrets", sandbox_common, sandbox_ncommon,
+	    secrets_gssapi, NITEMS(secrets_gssapi));
+}
 
 /*
  * The parent once the socket is handed over: it polls its channels, reads
