@@ -164,7 +164,12 @@ def main():
        st.get("NoNewPrivs"))
     for k in kids:
         r = role(k)
+        # Each locks itself down once it has what it needs: wait for it.
+        end = time.time() + 20
         st = status(k)
+        while st.get("Seccomp") != "2" and time.time() < end:
+            time.sleep(0.05)
+            st = status(k)
         ok(st.get("Seccomp") == "2", "%s runs in seccomp filter mode" % r,
            st.get("Seccomp"))
         ok(st.get("NoNewPrivs") == "1", "%s has no_new_privs" % r,

@@ -11,6 +11,7 @@
 #include <sys/syscall.h>
 #include <sys/wait.h>
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -130,7 +131,8 @@ gssapi_role(void)
 		"control", "socket", "socketpair", "connect", "execve",
 		"ptrace", "fork", "mprotect-exec", "memfd_create"
 	};
-	const char	*readable[] = { "/etc/hostname", NULL };
+	const char	*readable[] = { "/etc/hostname", "/usr/lib", NULL };
+	DIR		*d;
 	size_t		 j;
 	pid_t		 pid;
 	int		 fd, status, good;
@@ -157,7 +159,7 @@ gssapi_role(void)
 	failed += !attempt_judge(pid, ++n, "secrets (gssapi)",
 	    "open for writing");
 
-	/* Reading: the path given, and, with Landlock, nothing else. */
+	/* Reading what it was given: a file, and a directory listed. */
 	if ((pid = attempt_fork()) == -1)
 		_exit(1);
 	if (pid == 0) {
@@ -165,20 +167,37 @@ gssapi_role(void)
 		if ((fd = open("/etc/hostname", O_RDONLY)) == -1)
 			_exit(2);
 		close(fd);
-		if (open("/etc/passwd", O_RDONLY) != -1)
-			_exit(4);
-		_exit(errno == EACCES ? 0 : 5);
+		if ((d = opendir("/usr/lib")) == NULL || readdir(d) == NULL)
+			_exit(3);
+		_exit(0);
 	}
 	waitpid(pid, &status, 0);
 	good = WIFEXITED(status) && WEXITSTATUS(status) == 0;
+	printf("%sok %d - secrets (gssapi): reads a file and lists a directory "
+	    "it was given\n", good ? "" : "not ", ++n);
+	if (!good)
+		printf("# status 0x%x\n", status);
+	failed += !good;
+
+	/* With Landlock, nothing else. */
 	if (syscall(SYS_landlock_create_ruleset, NULL, 0,
 	    LANDLOCK_CREATE_RULESET_VERSION) < 1) {
 		printf("ok %d - secrets (gssapi): Landlock # SKIP the kernel "
 		    "has no Landlock\n", ++n);
 		return;
 	}
-	printf("%sok %d - secrets (gssapi): reads what it was given, Landlock "
-	    "refuses any other file\n", good ? "" : "not ", ++n);
+	if ((pid = attempt_fork()) == -1)
+		_exit(1);
+	if (pid == 0) {
+		sandbox_lockdown_gssapi(readable);
+		if (open("/etc/passwd", O_RDONLY) != -1)
+			_exit(4);
+		_exit(errno == EACCES ? 0 : 5);
+	}
+	waitpid(pid, &status, 0);
+	good = WIFEXITED(status) && WEXITSTATUS(status) == 0;
+	printf("%sok %d - secrets (gssapi): Landlock refuses any other file\n",
+	    good ? "" : "not ", ++n);
 	if (!good)
 		printf("# status 0x%x\n", status);
 	failed += !good;

@@ -786,7 +786,12 @@ expand_aliases(struct send *s, struct addr_list *list)
 /*
  * With the socket handed over, the parent only waits, reads reports, kills
  * and logs: it locks itself down to that.  This is the one point where it
- * does, for one send and nothing after it.
+ * does, for one send and nothing after it.  A parent with more to do
+ * after the handoff (a queue run: opening spool files relative to
+ * directory descriptors, fsync, renameat, unlinkat, flock, connecting
+ * again, starting new children) must skip this call or widen the parent
+ * table in the sandbox files first; children started after it inherit
+ * the filter.
  */
 static void
 confine(struct send *s)

@@ -45,8 +45,9 @@ static const struct sb_rule secrets_gssapi[] = {
 	SB_ALLOW(newfstatat),
 	SB_ALLOW(statx),
 	SB_ALLOW(getdents64),
+	/* O_TMPFILE includes O_DIRECTORY, which opendir() needs. */
 	SB_ARGEQ(openat, 2, O_ACCMODE | O_CREAT | O_TRUNC | O_APPEND |
-	    __O_TMPFILE, O_RDONLY),
+	    (O_TMPFILE & ~O_DIRECTORY), O_RDONLY),
 	SB_ARGEQ(fcntl, 1, ~0ULL, F_OFD_SETLKW),
 	SB_ARGEQ(fcntl, 1, ~0ULL, F_OFD_SETLK),
 	SB_ARGEQ(fcntl, 1, ~0ULL, F_SETLKW),
