@@ -2,14 +2,17 @@
 #include <sys/prctl.h>
 #include <sys/resource.h>
 
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <linux/filter.h>
+#include <linux/landlock.h>
 #include <linux/seccomp.h>
 
 #include <errno.h>
 #include <fcntl.h>
 #include <seccomp.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 #include <sys/mman.h>
@@ -128,9 +131,21 @@ sandbox_closefrom(int lowfd)
 	closefrom(lowfd);
 }
 
+/* A rule of a role's own table without argument replaces the common one. */
+static int
+replaced(int nr, const struct sb_rule *own, size_t nown)
+{
+	size_t	 i;
+
+	for (i = 0; i < nown; i++)
+		if (own[i].nr == nr && own[i].arg == SB_NOARG)
+			return 1;
+	return 0;
+}
+
 static void
 add_rules(scmp_filter_ctx ctx, const char *role, const struct sb_rule *r,
-    size_t n)
+    size_t n, const struct sb_rule *own, size_t nown)
 {
 	size_t		 i;
 	uint32_t	 act;
@@ -138,6 +153,8 @@ add_rules(scmp_filter_ctx ctx, const char *role, const struct sb_rule *r,
 
 	for (i = 0; i < n; i++) {
 		if (r[i].nr < 0)	/* not a call on this architecture */
+			continue;
+		if (own != NULL && replaced(r[i].nr, own, nown))
 			continue;
 		act = r[i].fail ? SCMP_ACT_ERRNO((uint32_t)r[i].fail) :
 		    SCMP_ACT_ALLOW;
@@ -183,10 +200,10 @@ sandbox_filter_build(const char *role, const struct sb_rule *common,
 
 	if ((ctx = seccomp_init(SCMP_ACT_KILL_PROCESS)) == NULL)
 		fatalx("%s: seccomp_init failed", role);
-	add_rules(ctx, role, common, ncommon);
-	add_rules(ctx, role, own, nown);
+	add_rules(ctx, role, common, ncommon, own, nown);
+	add_rules(ctx, role, own, nown, NULL, 0);
 #ifdef SB_SANITIZER
-	add_rules(ctx, role, sandbox_sanitizer, sandbox_nsanitizer);
+	add_rules(ctx, role, sandbox_sanitizer, sandbox_nsanitizer, NULL, 0);
 #endif
 	if ((p = calloc(1, sizeof(*p))) == NULL || (buf = malloc(max)) == NULL)
 		fatal("%s: malloc", role);
@@ -226,15 +243,75 @@ sandbox_filter(const char *role, const struct sb_rule *common, size_t ncommon,
 
 	if ((ctx = seccomp_init(SCMP_ACT_KILL_PROCESS)) == NULL)
 		fatalx("%s: seccomp_init failed", role);
-	add_rules(ctx, role, common, ncommon);
-	add_rules(ctx, role, own, nown);
+	add_rules(ctx, role, common, ncommon, own, nown);
+	add_rules(ctx, role, own, nown, NULL, 0);
 #ifdef SB_SANITIZER
-	add_rules(ctx, role, sandbox_sanitizer, sandbox_nsanitizer);
+	add_rules(ctx, role, sandbox_sanitizer, sandbox_nsanitizer, NULL, 0);
 #endif
 	if ((rc = seccomp_load(ctx)) < 0) {
 		errno = -rc;
 		fatal("%s: seccomp_load", role);
 	}
 	seccomp_release(ctx);
+}
+
+/*
+ * Landlock: from now on only the paths given may be opened, and only for
+ * reading (a directory: what lies beneath it).  Returns 0 when in force,
+ * -1 when the kernel has no Landlock; any other failure is fatal.  Call
+ * after sandbox_harden(), which sets no_new_privs.
+ */
+int
+sandbox_landlock(const char *role, const char *const *paths)
+{
+	struct landlock_ruleset_attr	 ra;
+	struct landlock_path_beneath_attr pb;
+	struct stat			 st;
+	long				 abi;
+	int				 rfd, fd;
+
+	abi = syscall(SYS_landlock_create_ruleset, NULL, 0,
+	    LANDLOCK_CREATE_RULESET_VERSION);
+	if (abi < 1)
+		return -1;
+	memset(&ra, 0, sizeof(ra));
+	ra.handled_access_fs = LANDLOCK_ACCESS_FS_EXECUTE |
+	    LANDLOCK_ACCESS_FS_WRITE_FILE | LANDLOCK_ACCESS_FS_READ_FILE |
+	    LANDLOCK_ACCESS_FS_READ_DIR | LANDLOCK_ACCESS_FS_REMOVE_DIR |
+	    LANDLOCK_ACCESS_FS_REMOVE_FILE | LANDLOCK_ACCESS_FS_MAKE_CHAR |
+	    LANDLOCK_ACCESS_FS_MAKE_DIR | LANDLOCK_ACCESS_FS_MAKE_REG |
+	    LANDLOCK_ACCESS_FS_MAKE_SOCK | LANDLOCK_ACCESS_FS_MAKE_FIFO |
+	    LANDLOCK_ACCESS_FS_MAKE_BLOCK | LANDLOCK_ACCESS_FS_MAKE_SYM;
+#ifdef LANDLOCK_ACCESS_FS_REFER
+	if (abi >= 2)
+		ra.handled_access_fs |= LANDLOCK_ACCESS_FS_REFER;
+#endif
+#ifdef LANDLOCK_ACCESS_FS_TRUNCATE
+	if (abi >= 3)
+		ra.handled_access_fs |= LANDLOCK_ACCESS_FS_TRUNCATE;
+#endif
+	if ((rfd = (int)syscall(SYS_landlock_create_ruleset, &ra, sizeof(ra),
+	    0)) == -1)
+		fatal("%s: landlock_create_ruleset", role);
+	for (; *paths != NULL; paths++) {
+		/* What does not exist cannot be opened anyway. */
+		if ((fd = open(*paths, O_PATH | O_CLOEXEC)) == -1)
+			continue;
+		if (fstat(fd, &st) == -1)
+			fatal("%s: fstat %s", role, *paths);
+		memset(&pb, 0, sizeof(pb));
+		pb.parent_fd = fd;
+		pb.allowed_access = LANDLOCK_ACCESS_FS_READ_FILE;
+		if (S_ISDIR(st.st_mode))
+			pb.allowed_access |= LANDLOCK_ACCESS_FS_READ_DIR;
+		if (syscall(SYS_landlock_add_rule, rfd,
+		    LANDLOCK_RULE_PATH_BENEATH, &pb, 0) == -1)
+			fatal("%s: landlock_add_rule %s", role, *paths);
+		close(fd);
+	}
+	if (syscall(SYS_landlock_restrict_self, rfd, 0) == -1)
+		fatal("%s: landlock_restrict_self", role);
+	close(rfd);
+	return 0;
 }
 #endif /* __linux__ */

@@ -16,6 +16,8 @@
  * (argument[arg] & mask) == value.  With a non-zero fail, the call is not
  * made but fails with that errno: for calls the C library makes on its own
  * and copes with failing, where allowing them would give more than needed.
+ * A rule without argument in a role's own table replaces the common
+ * table's rules for the same call.
  */
 struct sb_rule {
 	int		 nr;
@@ -49,6 +51,8 @@ void	sandbox_closefrom(int);
 void	sandbox_leak_check(void);
 void	sandbox_filter(const char *, const struct sb_rule *, size_t,
 	    const struct sb_rule *, size_t);
+
+int	sandbox_landlock(const char *, const char *const *);
 
 /*
  * The same filter in two steps: built once, then loaded, possibly by many

@@ -7,6 +7,7 @@ full pipe, the secrets process waiting for AUTH, the network process
 waiting for the greeting.  Then:
   - the parent has exactly three children, each in seccomp filter mode with
     no_new_privs set, none holding a regular file open;
+  - the parent itself, the socket handed over, is in seccomp filter mode;
   - each child in turn is killed with SIGSYS (what the kernel sends on a
     forbidden system call) and postern must exit 70 naming the role.
 Prints TAP.
@@ -162,6 +163,16 @@ def main():
     ok(roles == ["network", "reader", "secrets"],
        "during a send the parent has three children: reader, secrets, network",
        roles)
+    # The socket is with the network process: the parent is confined too.
+    end = time.time() + 20
+    st = status(p.pid)
+    while st.get("Seccomp") != "2" and time.time() < end:
+        time.sleep(0.05)
+        st = status(p.pid)
+    ok(st.get("Seccomp") == "2", "the parent runs in seccomp filter mode "
+       "once the socket is handed over", st.get("Seccomp"))
+    ok(st.get("NoNewPrivs") == "1", "the parent has no_new_privs",
+       st.get("NoNewPrivs"))
     for k in kids:
         r = role(k)
         # A child locks itself down soon after it starts (later in the

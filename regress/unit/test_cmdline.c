@@ -465,8 +465,11 @@ test_output(void)
 	ok(strstr(v, "\nAuthentication library: ") != NULL &&
 	    strstr(v, "\nSupported authentication methods:\n"
 	    "scram-sha-256-plus ") != NULL &&
-	    strstr(v, " xoauth2 \nIDN support: ") != NULL,
+	    strstr(v, " xoauth2 \nUntested authentication methods") != NULL,
 	    "authentication lines, in msmtp's order");
+	ok(strstr(v, "\nUntested authentication methods (through Cyrus "
+	    "SASL):\nntlm \nIDN support: ") != NULL &&
+	    strstr(v, " ntlm ") == NULL, "NTLM is listed apart, as untested");
 	ok(strstr(v, "\nKeyring support: Gnome \n") != NULL,
 	    "key ring through secret-tool");
 	ok(strstr(v, " \nIDN support: ") != NULL,

@@ -643,6 +643,8 @@ cmdline_version(FILE *fp)
 	fprintf(fp, "Authentication library: %s\n", POSTERN_AUTH_LIBRARY);
 	fprintf(fp, "Supported authentication methods:\n%s\n",
 	    POSTERN_AUTH_METHODS);
+	fprintf(fp, "Untested authentication methods (through Cyrus SASL):\n"
+	    "%s\n", POSTERN_AUTH_UNTESTED);
 	fprintf(fp, "IDN support: disabled\n");
 	fprintf(fp, "NLS: disabled\n");
 	/* The key ring is read through secret-tool, as msmtp's GNOME one. */

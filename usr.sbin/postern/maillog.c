@@ -177,6 +177,34 @@ lock_file(FILE *fp)
 	return -1;
 }
 
+/*
+ * Whatever the log line will need from outside the process, taken before
+ * the parent locks itself down: the time zone, the connection to syslogd,
+ * the log file.  A file that cannot be opened is reported with the line,
+ * at the end, as msmtp does.
+ */
+static FILE	*logfp;
+static int	 logerr;
+
+void
+maillog_open(const struct account *a)
+{
+	tzset();
+	if (a->syslog != NULL)
+		openlog("postern", LOG_NDELAY, facility(a->syslog));
+	if (a->logfile == NULL || strcmp(a->logfile, "-") == 0 ||
+	    logfp != NULL)
+		return;
+	if ((logfp = fopen(a->logfile, "a")) == NULL)
+		logerr = errno;
+}
+
+int
+maillog_fd(void)
+{
+	return logfp != NULL ? fileno(logfp) : -1;
+}
+
 void
 maillog_write(const struct account *a, const struct maillog *l)
 {
@@ -188,7 +216,7 @@ maillog_write(const struct account *a, const struct maillog *l)
 
 	maillog_format(line, sizeof(line), a, l);
 	if (a->syslog != NULL) {
-		openlog("postern", 0, facility(a->syslog));
+		openlog("postern", LOG_NDELAY, facility(a->syslog));
 		syslog(l->exitcode == EX_OK ? LOG_INFO : LOG_ERR, "%s", line);
 		closelog();
 	}
@@ -209,7 +237,13 @@ maillog_write(const struct account *a, const struct maillog *l)
 		fflush(stdout);
 		return;
 	}
-	if ((fp = fopen(a->logfile, "a")) == NULL || lock_file(fp) == -1) {
+	if (logfp == NULL && logerr == 0)
+		maillog_open(a);
+	fp = logfp;
+	logfp = NULL;
+	if (fp == NULL || lock_file(fp) == -1) {
+		if (fp == NULL)
+			errno = logerr;
 		log_warn("cannot log to %s", a->logfile);
 		log_warnx("log info was: %s", line);
 		if (fp != NULL)

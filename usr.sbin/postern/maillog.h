@@ -21,6 +21,8 @@ struct maillog {
 const char	*exitcode_name(int);
 size_t		 maillog_format(char *, size_t, const struct account *,
 		    const struct maillog *);
+void		 maillog_open(const struct account *);
+int		 maillog_fd(void);
 void		 maillog_write(const struct account *, const struct maillog *);
 
 #endif

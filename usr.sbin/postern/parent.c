@@ -783,6 +783,30 @@ expand_aliases(struct send *s, struct addr_list *list)
 		add_rcpt(s, a->spec);
 }
 
+/*
+ * With the socket handed over, the parent only waits, reads reports, kills
+ * and logs: it locks itself down to that.  This is the one point where it
+ * does, for one send and nothing after it.  A parent with more to do
+ * after the handoff (a queue run: opening spool files relative to
+ * directory descriptors, fsync, renameat, unlinkat, flock, connecting
+ * again, starting new children) must skip this call or widen the parent
+ * table in the sandbox files first; children started after it inherit
+ * the filter.
+ */
+static void
+confine(struct send *s)
+{
+	struct parent_bounds	 b;
+
+	parent_bounds_init(&b);
+	b.child[0] = s->reader.pid;
+	b.child[1] = s->secrets.pid;
+	b.child[2] = s->network.pid;
+	b.lockfd = maillog_fd();
+	b.wfd[3] = b.lockfd;
+	parent_lockdown(&b);
+}
+
 static int
 sendmail_mode(struct send *s)
 {
@@ -865,7 +889,10 @@ sendmail_mode(struct send *s)
 	} else
 		start_network(s, -1, N_MODE_SEND, NULL);
 
+	/* What the log line needs is opened while the parent still may. */
+	maillog_open(s->acc);
 	hand_socket(s);
+	confine(s);
 	event_loop(s);
 	return finish(s);
 }

@@ -64,6 +64,25 @@ proc_init(void)
 		fatal("signal");
 }
 
+/*
+ * The parent's bounds start with what any parent holds: its wake-up pipe
+ * and its standard output and error.
+ */
+void
+parent_bounds_init(struct parent_bounds *b)
+{
+	size_t	 i;
+
+	memset(b, 0, sizeof(*b));
+	for (i = 0; i < PARENT_MAXFD; i++)
+		b->rfd[i] = b->wfd[i] = -1;
+	b->rfd[0] = sigchld[0];
+	b->wfd[0] = sigchld[1];
+	b->wfd[1] = STDOUT_FILENO;
+	b->wfd[2] = STDERR_FILENO;
+	b->lockfd = -1;
+}
+
 const char *
 role_name(enum role r)
 {

@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sysexits.h>
 #include <unistd.h>
 
@@ -151,6 +152,57 @@ prepare(struct ipc *parent, struct secrets *s)
 	s->sasl = auth_new(&ac, err, sizeof(err));
 }
 
+/*
+ * What MIT krb5 opens again on every GSSAPI step, after lockdown: the
+ * Kerberos configuration (KRB5_CONFIG, or /etc/krb5.conf and its usual
+ * include directory), the GSS mechanism list, and the credential cache
+ * (KRB5CCNAME, or /tmp/krb5cc_UID).  Only a cache in a file or a
+ * directory has a path to allow: any other kind is refused now.
+ */
+#define GSS_MAXPATHS	16
+
+static void
+gssapi_paths(struct ipc *parent, char **paths)
+{
+	const char	*conf, *cc;
+	char		*list, *p, *tok, msg[256];
+	size_t		 n = 0;
+
+	conf = getenv("KRB5_CONFIG");
+	if (conf == NULL || *conf == '\0')
+		conf = "/etc/krb5.conf:/etc/krb5.conf.d";
+	if ((list = strdup(conf)) == NULL)
+		fatal("strdup");
+	for (p = list; (tok = strsep(&p, ":")) != NULL; )
+		if (*tok != '\0' && n < GSS_MAXPATHS - 3 &&
+		    (paths[n++] = strdup(tok)) == NULL)
+			fatal("strdup");
+	free(list);
+	if ((paths[n++] = strdup("/etc/gss")) == NULL)
+		fatal("strdup");
+	cc = getenv("KRB5CCNAME");
+	if (cc == NULL || *cc == '\0') {
+		if (asprintf(&paths[n], "/tmp/krb5cc_%u",
+		    (unsigned)getuid()) == -1)
+			fatal("asprintf");
+		n++;
+	} else {
+		if (strncmp(cc, "FILE:", 5) == 0)
+			cc += 5;
+		else if (strncmp(cc, "DIR:", 4) == 0)
+			cc += *(cc + 4) == ':' ? 5 : 4;
+		if (*cc != '/') {
+			snprintf(msg, sizeof(msg), "GSSAPI: the credential "
+			    "cache must be a file or a directory (FILE: or "
+			    "DIR:), not %.64s", getenv("KRB5CCNAME"));
+			parent_error(parent, EX_CONFIG, msg);
+		}
+		if ((paths[n++] = strdup(cc)) == NULL)
+			fatal("strdup");
+	}
+	paths[n] = NULL;
+}
+
 static void
 send_mech(const char *mech, const char *initial)
 {
@@ -247,6 +299,7 @@ secrets_main(void)
 	struct ipc	 parent;
 	struct ipc_msg	 m;
 	struct secrets	 s;
+	char		*gss[GSS_MAXPATHS];
 	int		 r;
 
 	log_procname("secrets");
@@ -255,7 +308,11 @@ secrets_main(void)
 	ipc_init(&peer, FD_PEER);
 	read_config(&parent, &s);
 	prepare(&parent, &s);
-	sandbox_lockdown(ROLE_SECRETS);
+	if (strcasecmp(s.auth, "GSSAPI") == 0) {
+		gssapi_paths(&parent, gss);
+		sandbox_lockdown_gssapi((const char *const *)gss);
+	} else
+		sandbox_lockdown(ROLE_SECRETS);
 	if (ipc_send(&parent, MSG_S_READY, -1, NULL, 0) == -1)
 		fatal("secrets: send");
 	/* From here on the parent has nothing more to say. */
