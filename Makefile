@@ -7,6 +7,8 @@ BINDIR ?=	${PREFIX}/bin
 SBINDIR ?=	${PREFIX}/sbin
 MANDIR ?=	${PREFIX}/share/man
 SYSCONFDIR ?=	/etc
+EXAMPLESDIR ?=	${PREFIX}/share/examples/postern
+SYSTEMDUNITDIR ?= ${PREFIX}/lib/systemd/system
 
 OPSYS !=	uname -s
 
@@ -22,7 +24,8 @@ WARNINGS =	-Wall -Wextra -Wformat=2 -Wshadow -Wpointer-arith \
 WARNINGS +=	-Werror
 .endif
 .endif
-HARDEN =	-fstack-protector-strong -D_FORTIFY_SOURCE=3 -fPIE \
+# -U first: dpkg-buildflags may pass a lower level in CPPFLAGS.
+HARDEN =	-fstack-protector-strong -U_FORTIFY_SOURCE -D_FORTIFY_SOURCE=3 -fPIE \
 		-fstack-clash-protection
 LDFLAGS_H =	-pie -Wl,-z,relro,-z,now -Wl,-z,noexecstack
 
@@ -39,10 +42,11 @@ PKG_CFLAGS !=	pkg-config --cflags ${PKGS} 2>/dev/null || true
 PKG_LIBS !=	pkg-config --libs ${PKGS} 2>/dev/null || true
 DEPS =		sh regress/deps.sh
 .endif
-ALL_CFLAGS =	-std=gnu11 -D_GNU_SOURCE ${CFLAGS} ${WARNINGS} ${HARDEN} \
+ALL_CFLAGS =	-std=gnu11 -D_GNU_SOURCE ${CPPFLAGS} ${CFLAGS} ${WARNINGS} ${HARDEN} \
 		${PKG_CFLAGS} -Ilib/libpostern -Iusr.sbin/postern \
 		-DSYSCONFDIR='"${SYSCONFDIR}"' \
-		-DPATH_POSTERN='"${SBINDIR}/postern"'
+		-DPATH_POSTERN='"${SBINDIR}/postern"' \
+		-DPATH_POSTERND='"${SBINDIR}/posternd"'
 LIBS =		${PKG_LIBS}
 
 # Source lists are globbed so that a new file needs no edit here.
@@ -63,6 +67,10 @@ CLI_LIB =	usr.sbin/postern/libclient.a
 POSTERN =	usr.sbin/postern/postern
 POSTERND =	usr.sbin/posternd/posternd
 PROGS =		${POSTERN}
+# posternd is built on Linux only: it uses memfd_create, prctl and /proc.
+.if ${OPSYS} == "OpenBSD"
+SRV_SRCS =
+.endif
 .if !empty(SRV_SRCS)
 PROGS +=	${POSTERND}
 .endif
@@ -72,7 +80,7 @@ OBJS =		${LIB_SRCS:.c=.o} ${CLI_SRCS:.c=.o} ${SRV_SRCS:.c=.o} \
 		${MAIN_SRCS:.c=.o} ${UNIT_SRCS:.c=.o} \
 		${HELPER_SRCS:.c=.o} ${ATTEMPT_OBJ} regress/unit/tap.o
 
-.PHONY: all tests check demo install clean fuzz check-sanitize
+.PHONY: all tests check demo install install-names clean fuzz check-sanitize
 all: ${PROGS}
 tests: ${UNIT_BINS} ${HELPER_BINS}
 
@@ -131,16 +139,35 @@ check-sanitize:
 	@${DEPS} sanitize
 	@sh regress/sanitize.sh
 
+# The paths inside the installed samples and units follow the variables.
+SUBST =		sed -e 's|@SBINDIR@|${SBINDIR}|g' \
+		    -e 's|@SYSCONFDIR@|${SYSCONFDIR}|g' \
+		    -e 's|@SYSTEMDUNITDIR@|${SYSTEMDUNITDIR}|g'
+
 install: all
 	install -d ${DESTDIR}${SBINDIR} ${DESTDIR}${MANDIR}/man1 \
-	    ${DESTDIR}${MANDIR}/man8
+	    ${DESTDIR}${MANDIR}/man8 ${DESTDIR}${EXAMPLESDIR}
 	install -m 0755 ${POSTERN} ${DESTDIR}${SBINDIR}/postern
-	if [ -f ${POSTERND} ]; then \
-		install -m 0755 ${POSTERND} ${DESTDIR}${SBINDIR}/posternd; \
-	fi
-	for m in usr.sbin/postern/*.1 usr.sbin/posternd/*.8; do \
-		[ -f "$$m" ] || continue; \
-		s=$${m##*.}; install -m 0644 $$m ${DESTDIR}${MANDIR}/man$$s/; \
+	install -m 0644 usr.sbin/postern/postern.1 ${DESTDIR}${MANDIR}/man1/
+	install -m 0644 etc/posternrc.sample ${DESTDIR}${EXAMPLESDIR}/
+	${SUBST} etc/mailer.conf.in >${DESTDIR}${EXAMPLESDIR}/mailer.conf
+.if !empty(SRV_SRCS)
+	install -d ${DESTDIR}${SYSTEMDUNITDIR}
+	install -m 0755 ${POSTERND} ${DESTDIR}${SBINDIR}/posternd
+	install -m 0644 usr.sbin/posternd/posternd.8 ${DESTDIR}${MANDIR}/man8/
+	${SUBST} etc/posternd.service.in \
+	    >${DESTDIR}${SYSTEMDUNITDIR}/posternd.service
+	install -m 0644 etc/posternd.socket ${DESTDIR}${SYSTEMDUNITDIR}/
+	${SUBST} etc/inetd.conf.posternd.in \
+	    >${DESTDIR}${EXAMPLESDIR}/inetd.conf.posternd
+.endif
+
+# sendmail, mailq and newaliases as links to postern: for a system where
+# postern is the mailer, and kept apart so that make install shadows no
+# mailer already installed.  OpenBSD uses mailer.conf instead.
+install-names: install
+	for n in sendmail mailq newaliases; do \
+		ln -sf postern ${DESTDIR}${SBINDIR}/$$n; \
 	done
 
 clean:

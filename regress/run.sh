@@ -39,6 +39,7 @@ regress/build/suite
 regress/compare/suite
 regress/docs/suite
 regress/interop/suite
+regress/package/suite
 regress/posternd/suite
 regress/sandbox/suite
 regress/scenarios/suite

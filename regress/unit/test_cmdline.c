@@ -36,6 +36,22 @@ run(const char *first, ...)
 	return cmdline_parse(&cl, argc, argv, err, sizeof(err));
 }
 
+/* The command line of a program invoked under another name. */
+static int
+named(const char *name)
+{
+	char	*argv[2];
+	int	 r;
+
+	cmdline_free(&cl);
+	err[0] = '\0';
+	argv[0] = strdup(name);
+	argv[1] = NULL;
+	r = cmdline_parse(&cl, 1, argv, err, sizeof(err));
+	free(argv[0]);
+	return r;
+}
+
 static int
 streq(const char *a, const char *b)
 {
@@ -327,10 +343,24 @@ test_errors(void)
 	    "--set-date-header=on");
 	ok(usage_error(run("--proxy-port=0", NULL),
 	    "invalid argument 0 for --proxy-port"), "--proxy-port=0");
-	ok(usage_error(run("-bs", NULL), "unsupported operation mode bs"),
-	    "-bs unsupported");
-	ok(usage_error(run("-bp", NULL), "unsupported operation mode bp"),
-	    "-bp unsupported");
+	ok(run("-bs", NULL) == EX_OK && cl.mode == MODE_SMTP,
+	    "-bs: an SMTP session");
+	ok(run("-bp", NULL) == EX_OK && cl.mode == MODE_QUEUE,
+	    "-bp: the queue");
+	ok(run("-bi", NULL) == EX_OK && cl.mode == MODE_NEWALIASES,
+	    "-bi: the aliases");
+	ok(run("-bp", "-bm", NULL) == EX_OK && cl.mode == MODE_SENDMAIL,
+	    "the last -b wins");
+	ok(usage_error(run("-bx", NULL), "unsupported operation mode bx"),
+	    "-bx unsupported");
+	ok(usage_error(run("-bp", "x@example.org", NULL),
+	    "too many arguments"), "-bp takes no recipient");
+	ok(named("/usr/bin/mailq") == EX_OK && cl.mode == MODE_QUEUE,
+	    "invoked as mailq: the queue");
+	ok(named("newaliases") == EX_OK && cl.mode == MODE_NEWALIASES,
+	    "invoked as newaliases: the aliases");
+	ok(named("/usr/sbin/sendmail") == EX_OK && cl.mode == MODE_SENDMAIL,
+	    "invoked as sendmail: a mail");
 	ok(usage_error(run("-bmx", NULL), "unsupported operation mode bmx"),
 	    "-bmx unsupported");
 	ok(usage_error(run("-b", NULL), "option requires an argument -- 'b'"),

@@ -360,6 +360,7 @@ cmdline_parse(struct cmdline *cl, int argc, char *argv[], char *err,
 {
 	struct option		*opts = build_options();
 	const struct setting	*s;
+	const char		*name;
 	char			 vis[512];
 	int			 c, i, rc, version = 0, help = 0;
 	int			 serverinfo = 0;
@@ -368,6 +369,14 @@ cmdline_parse(struct cmdline *cl, int argc, char *argv[], char *err,
 	TAILQ_INIT(&cl->rcpts);
 	cl->override = account_new(NULL, NULL);
 	cl->mode = MODE_SENDMAIL;
+	/* The names every system's mailer answers to, as links to postern. */
+	name = argc > 0 && argv[0] != NULL ? argv[0] : "";
+	if (strrchr(name, '/') != NULL)
+		name = strrchr(name, '/') + 1;
+	if (strcmp(name, "mailq") == 0)
+		cl->mode = MODE_QUEUE;
+	else if (strcmp(name, "newaliases") == 0)
+		cl->mode = MODE_NEWALIASES;
 
 #ifdef __GLIBC__
 	optind = 0;
@@ -450,7 +459,15 @@ cmdline_parse(struct cmdline *cl, int argc, char *argv[], char *err,
 				return rc;
 			break;
 		case 'b':
-			if (strcmp(optarg, "m") != 0) {
+			if (strcmp(optarg, "m") == 0)
+				cl->mode = MODE_SENDMAIL;
+			else if (strcmp(optarg, "p") == 0)
+				cl->mode = MODE_QUEUE;
+			else if (strcmp(optarg, "i") == 0)
+				cl->mode = MODE_NEWALIASES;
+			else if (strcmp(optarg, "s") == 0)
+				cl->mode = MODE_SMTP;
+			else {
 				seterr(err, errlen, "unsupported operation "
 				    "mode b%s", visible(optarg, vis,
 				    sizeof(vis)));

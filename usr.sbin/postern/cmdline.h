@@ -34,6 +34,9 @@
 #define MODE_CONFIGURE		3	/* --configure=address */
 #define MODE_VERSION		4	/* --version, -d0.1 */
 #define MODE_HELP		5	/* --help */
+#define MODE_QUEUE		6	/* -bp, invoked as mailq */
+#define MODE_NEWALIASES		7	/* -bi, invoked as newaliases */
+#define MODE_SMTP		8	/* -bs: one SMTP session on stdin/stdout */
 
 struct rcpt {
 	TAILQ_ENTRY(rcpt) entry;

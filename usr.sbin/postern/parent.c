@@ -39,6 +39,9 @@
 #include "roles.h"
 #include "smtp_client.h"
 
+#ifndef PATH_POSTERND
+#define PATH_POSTERND	"/usr/local/sbin/posternd"
+#endif
 #define SYSTEM_CA_FILE	"/etc/ssl/certs/ca-certificates.crt"
 #define PEM_MAX		(16 * 1024 * 1024)
 #define CHUNK		(IPC_MAXDATA - 64)
@@ -983,6 +986,76 @@ query_mode(struct send *s, uint32_t mode)
 	return EX_OK;
 }
 
+/*
+ * mailq, -bp.  Every mail is sent while its caller waits, so none waits
+ * here; a queue of mails to send later lists them in this function.
+ */
+static int
+queue_mode(struct send *s)
+{
+	printf("mail queue is empty\n");
+	return EX_OK;
+}
+
+/*
+ * newaliases, -bi: there is no database to build, since the aliases file
+ * is read at each send, but the caller learns whether it would parse.
+ */
+static int
+newaliases_mode(struct send *s)
+{
+	struct selector	 sel;
+	struct aliases	*al;
+	struct alias	*a;
+	FILE		*fp;
+	char		 err[2048];
+	size_t		 n = 0;
+
+	memset(&sel, 0, sizeof(sel));
+	sel.account = s->cl.account;
+	sel.cmdline_host = s->cl.host;
+	sel.override = s->cl.override;
+	if (config_select(&s->cf, &sel, &s->acc, err, sizeof(err)) != EX_OK) {
+		fprintf(stderr, "%s: %s: no aliases file to check\n",
+		    log_progname(), err);
+		return EX_OK;
+	}
+	if (s->acc->aliases == NULL) {
+		fprintf(stderr, "%s: no aliases file is configured\n",
+		    log_progname());
+		return EX_OK;
+	}
+	if ((fp = fopen(s->acc->aliases, "r")) == NULL)
+		die(EX_CONFIG, "%s: %s", s->acc->aliases, strerror(errno));
+	if ((al = aliases_read(fp)) == NULL)
+		die(EX_CONFIG, "%s: %s", s->acc->aliases, strerror(errno));
+	fclose(fp);
+	if (al->error[0] != '\0')
+		die(EX_CONFIG, "%s: %s", s->acc->aliases, al->error);
+	TAILQ_FOREACH(a, &al->list, entry)
+		n++;
+	aliases_free(al);
+	printf("%s: %zu aliases\n", s->acc->aliases, n);
+	return EX_OK;
+}
+
+/*
+ * -bs: one SMTP session on stdin and stdout.  posternd speaks the server
+ * side and hands each mail to postern as this user, so the session gets
+ * nothing the user could not do with postern directly.
+ */
+static __dead void
+smtp_mode(void)
+{
+	char	 name[] = "posternd", inetd[] = "--inetd";
+	char	*argv[] = { name, inetd, NULL };
+
+	fflush(stdout);
+	execv(PATH_POSTERND, argv);
+	die(EX_UNAVAILABLE, "-bs needs posternd(8): %s: %s", PATH_POSTERND,
+	    strerror(errno));
+}
+
 int
 parent_main(int argc, char *argv[])
 {
@@ -1013,6 +1086,12 @@ parent_main(int argc, char *argv[])
 		r = configure_mode(s.cl.configure, s.cl.file);
 		fflush(stdout);
 		return r;
+	case MODE_SMTP:
+		smtp_mode();
+	case MODE_QUEUE:
+		r = queue_mode(&s);
+		fflush(stdout);
+		return r;
 	default:
 		break;
 	}
@@ -1033,6 +1112,9 @@ parent_main(int argc, char *argv[])
 		break;
 	case MODE_RMQS:
 		r = query_mode(&s, N_MODE_RMQS);
+		break;
+	case MODE_NEWALIASES:
+		r = newaliases_mode(&s);
 		break;
 	default:
 		die(EX_USAGE, "unsupported operation mode");
