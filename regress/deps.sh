@@ -5,7 +5,7 @@
 set -u
 
 build="gcc make pkg-config libc6-dev libtls-dev libssl-dev libbsd-dev libseccomp-dev libsasl2-dev libsasl2-modules"
-test="$build openssl msmtp swaks python3 python3-aiosmtpd mandoc gnome-keyring libsecret-tools dbus-daemon strace dovecot-core libsasl2-2 libicu72 libnsl2 libdb5.3 libssl3 netbase util-linux iproute2 bmake"
+test="$build openssl msmtp swaks python3 python3-aiosmtpd mandoc gnome-keyring libsecret-tools dbus-daemon strace dovecot-core libsasl2-2 libicu72 libnsl2 libdb5.3 libssl3 netbase util-linux iproute2 bmake passwd procps"
 bench="$test time"
 
 case "${1:-}" in

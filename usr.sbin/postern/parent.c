@@ -1005,9 +1005,10 @@ parent_main(int argc, char *argv[])
 	proc_init();
 	config_init(&s.cf);
 	/* Installed setgid: which accounts are the system's. */
-	if (!s.cl.host && (r = sysmode_load_system(CONF_SYSTEM_FILE, err,
-	    sizeof(err))) != EX_OK)
+	if ((r = sysmode_load_system(CONF_SYSTEM_FILE, err, sizeof(err))) !=
+	    EX_OK)
 		die(r, "%s", err);
+	sysmode_check_host(&s.cl);
 	if (!s.cl.host &&
 	    (r = config_load(&s.cf, s.cl.file, err, sizeof(err))) != EX_OK) {
 		if (s.cl.pretend || s.cl.debug)

@@ -350,6 +350,16 @@ sysmode_check_config(const struct config *cf)
 			    a->id);
 }
 
+/* --host reads no file: with -a naming a system account, it is refused. */
+void
+sysmode_check_host(const struct cmdline *cl)
+{
+	if (sys_file != NULL && cl->host && cl->account != NULL &&
+	    is_sys_name(cl->account))
+		refuse("account %s is a system account: --host is not allowed "
+		    "with it", cl->account);
+}
+
 int
 sysmode_is_system(const struct account *a)
 {

@@ -51,6 +51,7 @@ int	 sysmode_channel(int sp[2]);
 /* Parent. */
 int	 sysmode_load_system(const char *path, char *err, size_t errlen);
 void	 sysmode_check_config(const struct config *);
+void	 sysmode_check_host(const struct cmdline *);
 int	 sysmode_is_system(const struct account *);
 void	 sysmode_check_options(const struct cmdline *, const struct account *);
 char	*sysmode_trace(const char *host, const char *date);
