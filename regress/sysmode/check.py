@@ -53,6 +53,10 @@ def files(paths):
 
 def main():
     secret, user = sys.stdin.read().split("\n")[:2]
+    # The search must not find the copy it was handed.
+    fd = os.open("/dev/null", os.O_RDONLY)
+    os.dup2(fd, 0)
+    os.close(fd)
     pats = patterns(secret, user)
     bad = 0
     seen = 0
@@ -63,7 +67,8 @@ def main():
                 todo.append("/proc/%s/%s" % (pid, what))
     for path in todo:
         try:
-            if not path.startswith("/proc/") and not os.path.isfile(path):
+            if not path.startswith("/proc/") and (os.path.islink(path) or
+                                                  not os.path.isfile(path)):
                 continue
             with open(path, "rb") as f:
                 data = f.read(64 << 20)
