@@ -270,7 +270,7 @@ reader_output(struct send *s)
 	trace = NULL;
 	if (sysmode_is_system(s->acc) && rfc5322_format_date(date,
 	    sizeof(date), now, tm.tm_gmtoff) != -1)
-		trace = sysmode_trace(host, date);
+		trace = sysmode_trace(date);
 	ipc_buf_str(&b, trace);
 	free(trace);
 	child_send(&s->reader, MSG_R_OUTPUT, -1, &b);

@@ -9,8 +9,10 @@
  * user chose, before it drops the group and locks itself down.
  */
 #include <sys/types.h>
+#ifdef __linux__
 #include <sys/auxv.h>
 #include <sys/prctl.h>
+#endif
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -36,6 +38,26 @@
 
 #define SYSMODE_PATH	"/usr/bin:/bin"
 #define SYSMODE_MINFD	32	/* four children's channels and the body */
+
+#ifdef __linux__
+#define not_dumpable()	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0)
+#define secure_mode()	(getauxval(AT_SECURE) != 0)
+typedef struct ucred	peercred_t;
+#else
+/* OpenBSD: a set-id process is never traced nor dumped by its user. */
+#define not_dumpable()	0
+#define secure_mode()	issetugid()
+typedef struct sockpeercred peercred_t;
+static int
+clearenv(void)
+{
+	extern char	**environ;
+	static char	*empty[1];
+
+	environ = empty;
+	return 0;
+}
+#endif
 
 static int	 sys_pair[2] = { -1, -1 };	/* made with the group */
 static int	 sys_on;	/* started setgid, the group was granted */
@@ -170,11 +192,11 @@ sysmode_prologue(enum role r)
 	if (chdir("/") == -1)
 		_exit(EX_OSERR);
 	clean_limits();
-	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) == -1)
+	if (not_dumpable() == -1)
 		_exit(EX_OSERR);
 	clean_env();
 	/* The loader honoured LD_* unless the kernel said "secure". */
-	if (getauxval(AT_SECURE) == 0)
+	if (!secure_mode())
 		fatalx("started setgid but not in secure mode");
 	sys_on = 1;
 	sys_gid = eg;
@@ -208,7 +230,7 @@ sysmode_channel(int sp[2])
 static int
 parent_had_group(void)
 {
-	struct ucred	 uc;
+	peercred_t	 uc;
 	socklen_t	 len = sizeof(uc);
 
 	if (getsockopt(FD_PARENT, SOL_SOCKET, SO_PEERCRED, &uc, &len) == -1 ||
@@ -235,7 +257,7 @@ sysmode_drop_group(void)
 		fatalx("the group was not dropped");
 	if (setegid(sys_gid) != -1)
 		fatalx("the group can be regained");
-	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) == -1)
+	if (not_dumpable() == -1)
 		fatal("prctl(PR_SET_DUMPABLE)");
 }
 
@@ -459,12 +481,14 @@ sysmode_user(void)
  * above anything the user wrote.
  */
 char *
-sysmode_trace(const char *host, const char *date)
+sysmode_trace(const char *date)
 {
 	char	*s, h[256];
 	size_t	 i;
 
-	strlcpy(h, host, sizeof(h));
+	if (gethostname(h, sizeof(h)) == -1 || h[0] == '\0')
+		strlcpy(h, "localhost", sizeof(h));
+	h[sizeof(h) - 1] = '\0';
 	for (i = 0; h[i] != '\0'; i++)
 		if (!isalnum((unsigned char)h[i]) && strchr(".-", h[i]) == NULL)
 			h[i] = '-';

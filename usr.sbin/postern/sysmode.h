@@ -12,6 +12,13 @@
  * Accounts of the system configuration file are system accounts: the
  * invoking user cannot redefine them, nor point them elsewhere with an
  * option, nor have their dialogue shown.
+ *
+ * Not here yet, the system queue: a system account's mail that cannot go
+ * out now must go to a system spool, never to the user's home.  It plugs
+ * in where the parent learns of a temporary failure (finish() in
+ * parent.c, sysmode_is_system() true): hand the message to a small setgid
+ * drop helper of a group of its own (not this one), and let the user's
+ * queue commands list and purge only the user's own entries.
  */
 #ifndef POSTERN_SYSMODE_H
 #define POSTERN_SYSMODE_H
@@ -54,7 +61,7 @@ void	 sysmode_check_config(const struct config *);
 void	 sysmode_check_host(const struct cmdline *);
 int	 sysmode_is_system(const struct account *);
 void	 sysmode_check_options(const struct cmdline *, const struct account *);
-char	*sysmode_trace(const char *host, const char *date);
+char	*sysmode_trace(const char *date);
 const char *sysmode_user(void);
 
 /* Secrets process. */
