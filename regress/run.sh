@@ -38,11 +38,13 @@ regress/auth/suite
 regress/build/suite
 regress/compare/suite
 regress/docs/suite
+regress/gssapi/suite
 regress/interop/suite
 regress/package/suite
 regress/posternd/suite
 regress/sandbox/suite
 regress/scenarios/suite
+regress/sysmode/suite
 "
 # END SUITES
 

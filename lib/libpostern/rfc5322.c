@@ -666,11 +666,21 @@ write_added(struct outbuf *o, const struct rfc5322_opts *opts)
 	char			*name;
 	unsigned char		 rnd[16];
 	char			 v[512];
+	size_t			 k;
 	int			 ex;
 
 	from = opts->envelope_from != NULL ? opts->envelope_from : "";
 	if (!addr_valid_envelope(from))
 		return seterr(m, EX_DATAERR, "invalid envelope-from address");
+	/* A trace field goes above everything, the mail's own included. */
+	if (opts->trace != NULL) {
+		for (k = 0; opts->trace[k] != '\0'; k++)
+			if (iscntrl((unsigned char)opts->trace[k]))
+				return seterr(m, EX_SOFTWARE, "invalid trace");
+		if ((ex = out_add(o, opts->trace, k)) != EX_OK ||
+		    (ex = out_eol(o)) != EX_OK)
+			return ex;
+	}
 	if (opts->set_from == RFC5322_SET_ON ||
 	    (opts->set_from == RFC5322_SET_AUTO && !m->has_from)) {
 		name = NULL;

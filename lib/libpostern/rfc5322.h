@@ -73,6 +73,7 @@ struct rfc5322_opts {
 	long			 gmtoff;	/* local offset east of UTC, s */
 	const char		*msgid_host;	/* Message-ID domain fallback */
 	const unsigned char	*msgid_random;	/* 16 bytes; NULL: arc4random */
+	const char		*trace;		/* NULL or a field put first */
 };
 
 struct rfc5322_stats {

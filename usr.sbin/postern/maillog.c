@@ -105,6 +105,12 @@ maillog_format(char *buf, size_t bufsz, const struct account *a,
 		put(&o, " user=", 0);
 		put(&o, a->user, 0);
 	}
+	if (l->localuser != NULL) {
+		put(&o, " localuser=", 0);
+		put(&o, l->localuser, 0);
+		snprintf(num, sizeof(num), " localuid=%lu", l->localuid);
+		put(&o, num, 0);
+	}
 	put(&o, " from=", 0);
 	put(&o, l->from != NULL ? l->from : "", 0);
 	put(&o, " recipients=", 0);

@@ -16,6 +16,8 @@ struct maillog {
 	int		 smtpstatus;	/* 0: no reply to report */
 	const char	*smtpmsg;
 	const char	*errmsg;	/* NULL or "" on success */
+	const char	*localuser;	/* system account: who sent it */
+	unsigned long	 localuid;
 };
 
 const char	*exitcode_name(int);

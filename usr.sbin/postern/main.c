@@ -9,6 +9,7 @@
 #include "network.h"
 #include "reader.h"
 #include "secrets.h"
+#include "sysmode.h"
 
 /*
  * One binary, four roles.  The parent re-executes this file for each child
@@ -17,11 +18,16 @@
 int
 main(int argc, char *argv[])
 {
-	enum role	 r;
+	enum role	 r = ROLE_PARENT;
+	int		 child;
 
+	/* Started setgid, every role first cleans what it inherited. */
+	child = argc == 3 && strcmp(argv[1], ROLE_FLAG) == 0 &&
+	    proc_role(argv[2], &r) == 0;
+	sysmode_prologue(child ? r : ROLE_PARENT);
 	if (argc == 3 && strcmp(argv[1], ROLE_FLAG) == 0) {
 		log_init(argv[0], 0);
-		if (proc_role(argv[2], &r) == -1)
+		if (!child)
 			fatalx("unknown role %s", argv[2]);
 		switch (r) {
 		case ROLE_READER:

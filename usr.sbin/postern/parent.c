@@ -38,6 +38,7 @@
 #include "rfc5322.h"
 #include "roles.h"
 #include "smtp_client.h"
+#include "sysmode.h"
 
 #ifndef PATH_POSTERND
 #define PATH_POSTERND	"/usr/local/sbin/posternd"
@@ -231,7 +232,7 @@ reader_output(struct send *s)
 	struct ipc_buf	 b;
 	struct tm	 tm;
 	time_t		 now = time(NULL);
-	char		 host[256];
+	char		 host[256], date[64], *trace;
 	const char	*at;
 	uint32_t	 flags = 0;
 	int		 sf;
@@ -269,6 +270,12 @@ reader_output(struct send *s)
 	ipc_buf_u64(&b, (uint64_t)now);
 	ipc_buf_u64(&b, (uint64_t)(int64_t)tm.tm_gmtoff);
 	ipc_buf_str(&b, host);
+	trace = NULL;
+	if (sysmode_is_system(s->acc) && rfc5322_format_date(date,
+	    sizeof(date), now, tm.tm_gmtoff) != -1)
+		trace = sysmode_trace(date);
+	ipc_buf_str(&b, trace);
+	free(trace);
 	child_send(&s->reader, MSG_R_OUTPUT, -1, &b);
 }
 
@@ -295,6 +302,8 @@ start_secrets(struct send *s, int peer)
 	ipc_buf_str(&b, s->acc->auth);
 	ipc_buf_u32(&b, (uint32_t)s->acc->port);
 	ipc_buf_str(&b, s->acc->ntlmdomain);
+	/* A system account's secret is read by the secrets process alone. */
+	ipc_buf_str(&b, sysmode_is_system(s->acc) ? s->acc->id : NULL);
 	child_send(&s->secrets, MSG_S_CONFIG, -1, &b);
 	explicit_bzero(&b, sizeof(b));
 	if (s->acc->password != NULL) {
@@ -753,6 +762,10 @@ finish(struct send *s)
 	l.smtpstatus = s->nrefused > 0 ? 0 : s->n_status;
 	l.smtpmsg = s->n_smtpmsg;
 	l.errmsg = code == EX_OK ? NULL : errmsg;
+	if (sysmode_is_system(s->acc)) {
+		l.localuser = sysmode_user();
+		l.localuid = (unsigned long)getuid();
+	}
 	if (code != EX_OK)
 		print_failure(s, code, errmsg);
 	maillog_write(s->acc, &l);
@@ -842,6 +855,8 @@ sendmail_mode(struct send *s)
 	sel.need_from = 1;
 	sel.override = s->cl.override;
 	r = config_select(&s->cf, &sel, &s->acc, err, sizeof(err));
+	if (r == EX_OK)
+		sysmode_check_options(&s->cl, s->acc);
 	if (s->cl.pretend || s->cl.debug)
 		print_notes(&s->cf);
 	if (r != EX_OK)
@@ -932,6 +947,8 @@ query_mode(struct send *s, uint32_t mode)
 	sel.envelope_from = s->cl.from;
 	sel.override = s->cl.override;
 	r = config_select(&s->cf, &sel, &s->acc, err, sizeof(err));
+	if (r == EX_OK)
+		sysmode_check_options(&s->cl, s->acc);
 	if (s->cl.pretend || s->cl.debug)
 		print_notes(&s->cf);
 	if (r != EX_OK)
@@ -1097,12 +1114,18 @@ parent_main(int argc, char *argv[])
 	}
 	proc_init();
 	config_init(&s.cf);
+	/* Installed setgid: which accounts are the system's. */
+	if ((r = sysmode_load_system(CONF_SYSTEM_FILE, err, sizeof(err))) !=
+	    EX_OK)
+		die(r, "%s", err);
+	sysmode_check_host(&s.cl);
 	if (!s.cl.host &&
 	    (r = config_load(&s.cf, s.cl.file, err, sizeof(err))) != EX_OK) {
 		if (s.cl.pretend || s.cl.debug)
 			print_notes(&s.cf);
 		die(r, "%s", err);
 	}
+	sysmode_check_config(&s.cf);
 	switch (s.cl.mode) {
 	case MODE_SENDMAIL:
 		r = sendmail_mode(&s);

@@ -13,12 +13,11 @@
 #include "log.h"
 #include "proc.h"
 #include "roles.h"
+#include "sysmode.h"
 
 #ifndef PATH_POSTERN
 #define PATH_POSTERN	"/usr/local/sbin/postern"
 #endif
-
-#define FD_EXE		6
 
 static int	 exefd = -1;
 static int	 sigchld[2] = { -1, -1 };
@@ -139,7 +138,8 @@ proc_spawn(struct child *c, enum role role, int body, int peer,
 	char	*argv[4];
 	pid_t	 pid;
 
-	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp) == -1)
+	if ((role != ROLE_SECRETS || sysmode_channel(sp) == -1) &&
+	    socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp) == -1)
 		fatal("socketpair");
 	fflush(NULL);
 	if ((pid = fork()) == -1)

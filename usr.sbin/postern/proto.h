@@ -15,6 +15,7 @@
 #define FD_PARENT	3	/* every child: the channel to P */
 #define FD_BODY		4	/* R: write end; N: read end of the body pipe */
 #define FD_PEER		5	/* N and S: the channel between them */
+#define FD_EXE		6	/* every child: its own executable */
 
 enum role {
 	ROLE_PARENT,
@@ -30,7 +31,8 @@ enum msg_type {
 				   u32 set_date, u32 set_msgid (enum
 				   rfc5322_set), str envelope from,
 				   str full name, u64 date, u64 UTC offset
-				   (two's complement), str Message-ID host */
+				   (two's complement), str Message-ID host,
+				   str trace field (NULL: none) */
 	/* R -> P */
 	MSG_R_HDR_FROM,		/* str address from the From header */
 	MSG_R_HDR_RCPT,		/* str recipient from To/Cc/Bcc or Resent-* */
@@ -41,7 +43,8 @@ enum msg_type {
 	/* P -> S */
 	MSG_S_CONFIG,		/* str host, str user, str password,
 				   str passwordeval, str auth ("" = on),
-				   u32 port, str ntlmdomain */
+				   u32 port, str ntlmdomain, str system
+				   account (NULL: none; see sysmode.h) */
 	/* S -> P */
 	MSG_S_READY,		/* empty */
 	MSG_S_ERROR,		/* u32 sysexits code, str message */

@@ -107,7 +107,7 @@ reader_main(void)
 	struct ipc_buf		 b;
 	uint32_t		 flags, maxhdr, out, sf, sd, sm;
 	uint64_t		 date, off;
-	char			*from, *name, *host;
+	char			*from, *name, *host, *trace;
 	int			 r;
 
 	log_procname("reader");
@@ -138,7 +138,8 @@ reader_main(void)
 	    ipc_cur_u32(&c, &sd) == -1 || ipc_cur_u32(&c, &sm) == -1 ||
 	    ipc_cur_str(&c, &from) == -1 || ipc_cur_str(&c, &name) == -1 ||
 	    ipc_cur_u64(&c, &date) == -1 || ipc_cur_u64(&c, &off) == -1 ||
-	    ipc_cur_str(&c, &host) == -1 || ipc_cur_end(&c) == -1 ||
+	    ipc_cur_str(&c, &host) == -1 || ipc_cur_str(&c, &trace) == -1 ||
+	    ipc_cur_end(&c) == -1 ||
 	    sf > RFC5322_SET_ON || sd > RFC5322_SET_ON ||
 	    sm > RFC5322_SET_ON || from == NULL)
 		fatalx("reader: bad MSG_R_OUTPUT");
@@ -153,6 +154,7 @@ reader_main(void)
 	opts.date = (time_t)date;
 	opts.gmtoff = (long)(int64_t)off;
 	opts.msgid_host = host;
+	opts.trace = trace;
 
 	if ((r = rfc5322_write(&msg, &opts, FD_BODY, &st)) != EX_OK) {
 		close(FD_BODY);

@@ -27,6 +27,7 @@
 #include "proto.h"
 #include "roles.h"
 #include "secrets.h"
+#include "sysmode.h"
 
 struct secrets {
 	char		*host;
@@ -76,12 +77,38 @@ parent_error(struct ipc *parent, int code, const char *msg)
 	exit(0);
 }
 
+/*
+ * A system account: its user, password and mechanism come from the secrets
+ * file, the only file this process opens with the group.  A mechanism named
+ * there is the only one used, whatever the parent or the network process
+ * ask: with a challenge-response one the password never leaves.
+ */
+static void
+system_secret(struct ipc *parent, struct secrets *s, const char *id)
+{
+	struct sys_secret	 e;
+	char			 err[1024];
+	int			 rc;
+
+	if ((rc = sysmode_read_secret(id, &e, err, sizeof(err))) != EX_OK) {
+		sysmode_drop_group();
+		parent_error(parent, rc, err);
+	}
+	wipe_str(&s->user);
+	s->user = e.user;
+	s->password = e.password;
+	if (e.auth != NULL) {
+		wipe_str(&s->auth);
+		s->auth = e.auth;
+	}
+}
+
 static void
 read_config(struct ipc *parent, struct secrets *s)
 {
 	struct ipc_msg	 m;
 	struct ipc_cur	 c;
-	char		*eval, err[1024];
+	char		*eval, *sysacc, err[1024];
 
 	if (ipc_recv(parent, &m) != 1)
 		fatalx("secrets: no configuration from the parent");
@@ -95,10 +122,16 @@ read_config(struct ipc *parent, struct secrets *s)
 	    ipc_cur_str(&c, &s->auth) == -1 ||
 	    ipc_cur_u32(&c, &s->port) == -1 || s->port > 65535 ||
 	    ipc_cur_str(&c, &s->realm) == -1 ||
-	    ipc_cur_end(&c) == -1)
+	    ipc_cur_str(&c, &sysacc) == -1 ||
+	    ipc_cur_end(&c) == -1 ||
+	    (sysacc != NULL && (s->password != NULL || eval != NULL)))
 		fatalx("secrets: bad configuration message");
 	/* The message buffer held the password: wipe it. */
 	explicit_bzero(parent->rbuf, sizeof(parent->rbuf));
+	if (sysacc != NULL)
+		system_secret(parent, s, sysacc);
+	/* Started setgid: nothing below may use the group. */
+	sysmode_drop_group();
 	if (s->auth == NULL && (s->auth = strdup("")) == NULL)
 		fatal("strdup");
 	/* msmtp: passwordeval runs whenever auth is on and no password. */
@@ -110,11 +143,14 @@ read_config(struct ipc *parent, struct secrets *s)
 	/*
 	 * Then what msmtp asks for during AUTH, asked now because there is
 	 * no later: the keyring, netrc and the terminal.  Only when the
-	 * method may need a password and there is a user to look up.
+	 * method may need a password and there is a user to look up, and
+	 * never for a system account: its password is in the file or nowhere.
 	 */
-	if (s->password == NULL && auth_needs_password(s->auth) &&
+	if (sysacc == NULL && s->password == NULL &&
+	    auth_needs_password(s->auth) &&
 	    s->user != NULL && *s->user != '\0')
 		s->password = password_find(s->host, s->user, NULL);
+	free(sysacc);
 }
 
 /*
