@@ -43,6 +43,8 @@ vlog(const char *fmt, va_list ap, const char *suffix)
 	char	 msg[2048];
 
 	vsnprintf(msg, sizeof(msg), fmt, ap);
+	/* Whatever the message quotes, no control character reaches a tty. */
+	log_scrub(msg, 1);
 	if (procname[0] != '\0')
 		fprintf(stderr, "%s: %s: %s%s%s\n", progname, procname, msg,
 		    suffix ? ": " : "", suffix ? suffix : "");
