@@ -1067,6 +1067,9 @@ smtp_mode(void)
 	char	 name[] = "posternd", inetd[] = "--inetd";
 	char	*argv[] = { name, inetd, NULL };
 
+	/* posternd gets no group that an installed postern may carry. */
+	if (setresgid(getgid(), getgid(), getgid()) == -1)
+		die(EX_OSERR, "setresgid: %s", strerror(errno));
 	fflush(stdout);
 	execv(PATH_POSTERND, argv);
 	die(EX_UNAVAILABLE, "-bs needs posternd(8): %s: %s", PATH_POSTERND,
