@@ -289,7 +289,17 @@ test_errors(void)
 	    "unknown long option");
 	ok(usage_error(run("-r", "x", NULL), "invalid option -- 'r'"),
 	    "unknown short option (-r is not -f)");
-	ok(usage_error(run("-q", NULL), "invalid option -- 'q'"), "-q");
+	ok(run("-q", NULL) == EX_OK && cl.mode == MODE_QFLUSH &&
+	    cl.queue_arg == NULL, "-q flushes the queue");
+	ok(run("-qIABC", NULL) == EX_OK && cl.mode == MODE_QFLUSH &&
+	    strcmp(cl.queue_arg, "ABC") == 0, "-qI<ID> flushes one entry");
+	ok(run("-odq", "-F", "Full Name", "a@b", NULL) == EX_OK &&
+	    cl.queue_only && cl.argc == 3 && nrcpts() == 1,
+	    "-odq queues only; -F's argument stays one argument");
+	ok(run("--queue-purge=all", NULL) == EX_OK &&
+	    cl.mode == MODE_QPURGE, "--queue-purge");
+	ok(usage_error(run("-q", "a@b", NULL), "too many arguments"),
+	    "-q takes no recipient");
 	ok(usage_error(run("-a", NULL), "option requires an argument -- 'a'"),
 	    "missing argument of a short option");
 	ok(usage_error(run("--file", NULL),
@@ -329,8 +339,8 @@ test_errors(void)
 	    "invalid argument 0 for --proxy-port"), "--proxy-port=0");
 	ok(usage_error(run("-bs", NULL), "unsupported operation mode bs"),
 	    "-bs unsupported");
-	ok(usage_error(run("-bp", NULL), "unsupported operation mode bp"),
-	    "-bp unsupported");
+	ok(run("-bp", NULL) == EX_OK && cl.mode == MODE_QLIST,
+	    "-bp lists the queue");
 	ok(usage_error(run("-bmx", NULL), "unsupported operation mode bmx"),
 	    "-bmx unsupported");
 	ok(usage_error(run("-b", NULL), "option requires an argument -- 'b'"),

@@ -491,13 +491,13 @@ cmdline_parse(struct cmdline *cl, int argc, char *argv[], char *err,
 		case 'L':
 		case 'm':
 		case 'n':
-		case 'o':
-			/* sendmail's deliver-in-queue mode */
-			if (strcmp(optarg, "dq") == 0)
-				cl->queue_only = 1;
-			break;
 		case 'O':
 			/* sendmail options msmtp accepts and ignores */
+			break;
+		case 'o':
+			/* sendmail's deliver-in-queue mode; the rest ignored */
+			if (strcmp(optarg, "dq") == 0)
+				cl->queue_only = 1;
 			break;
 		case 'q':
 			/* -q, -q30m (the interval is cron's job), -qI<ID> */
