@@ -39,6 +39,13 @@ def record(obj):
             os.fsync(fp.fileno())
 
 
+def subject(head):
+    for l in head.decode("latin-1").split("\r\n"):
+        if l.lower().startswith("subject:"):
+            return l[8:].strip()
+    return ""
+
+
 def serve(conn):
     with lock:
         state["session"] += 1
@@ -108,6 +115,8 @@ def serve(conn):
             send("354 go")
             h = hashlib.sha256()
             size = 0
+            head = b""
+            last = b""
             while True:
                 l = f.readline()
                 if not l:
@@ -118,13 +127,19 @@ def serve(conn):
                     l = l[1:]
                 h.update(l)
                 size += len(l)
+                if len(head) < 4096:
+                    head += l
+                if l.strip():
+                    last = l
             code = faults.get(("dot", trans))
             if code:
                 send(code + " not now")
             else:
                 record({"trans": trans, "session": sess, "authed": authed,
                         "from": mail, "rcpts": rcpts, "sha": h.hexdigest(),
-                        "size": size})
+                        "size": size, "head": head.decode("latin-1"),
+                        "subject": subject(head),
+                        "tail": last.decode("latin-1").strip()})
                 send("250 2.0.0 queued")
                 if args.drop and trans == args.drop:
                     conn.close()

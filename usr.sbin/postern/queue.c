@@ -67,6 +67,8 @@ static char	 opt_list[] = "--queue-list", opt_queue[] = "--queue";
 static char	 opt_flush[] = "--queue-flush", opt_all[] = "--queue-purge=all";
 static char	 empty[] = "";
 
+static void	 backoff(struct spool_status *, const char *);
+
 static int
 temporary(int code)
 {
@@ -295,6 +297,9 @@ queue_only(struct send *s)
 int
 queue_finish(struct send *s, int code, const char *errmsg)
 {
+	struct spool_status	 st;
+	char			 why[sizeof(st.error)];
+
 	if (code != EX_OK && temporary(code) && s->r_done &&
 	    s->r_code == EX_OK && commit(s) == 0) {
 		if (errmsg != NULL && *errmsg != '\0')
@@ -303,6 +308,14 @@ queue_finish(struct send *s, int code, const char *errmsg)
 			log_warnx("server message: %s", s->n_smtpmsg);
 		log_warnx("queued as %s", s->qid);
 		log_queued(s, code, errmsg);
+		memset(&st, 0, sizeof(st));
+		if (s->n_status != 0 && s->n_smtpmsg != NULL)
+			snprintf(why, sizeof(why), "%s", s->n_smtpmsg);
+		else
+			snprintf(why, sizeof(why), "%s", errmsg != NULL ?
+			    errmsg : "");
+		backoff(&st, why);
+		spool_status_write(&s->sp, s->qid, &st);
 		return 1;
 	}
 	discard(s);
