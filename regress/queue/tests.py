@@ -189,11 +189,12 @@ def main():
     # 5. 5xx: failed/, one notice to the sender, never a notice of it.
     srv = Server("--fail", "rcpt:1:550")
     sp.port(1, "queue_notify on\n")
-    sp.run(["-odq", "nobody@example.org"], mail(1))
+    # Larger than a pipe holds: the refusal comes before the data is read.
+    sp.run(["-odq", "nobody@example.org"], mail(1, 300000))
     sp.port(srv.port)
     p = sp.run(["-q"])
     ok(len(sp.entries("failed")) == 1 and len(sp.entries()) == 1,
-       "550: moved to failed/, a notice queued")
+       "550 at RCPT for a 300 KB mail: moved to failed/, a notice queued")
     p = sp.run(["-q"])
     ms = srv.mails()
     ok(len(ms) == 1 and ms[0]["from"] == "" and

@@ -639,7 +639,11 @@ send_entry(struct send *s, struct spool *sp, struct qent *e, int *first,
 	ipc_buf_init(&b);
 	if (nsend(&s->reader, MSG_R_ENTRY, fd, &b) == -1 ||
 	    nsend(&s->reader, MSG_R_PIPE, p[1], &b) == -1) {
-		fd = p[1] = -1;
+		/*
+		 * The reader is gone: close the pipe's write end still queued
+		 * for it, or the network process would wait for the body.
+		 */
+		ipc_clear(&s->reader.ipc);
 		rdead = 1;
 	}
 	fd = p[1] = -1;
@@ -683,7 +687,11 @@ send_entry(struct send *s, struct spool *sp, struct qent *e, int *first,
 		else
 			snprintf(why, sizeof(why), "%s", r.errmsg != NULL ?
 			    r.errmsg : rcode != EX_OK ? rmsg : "failed");
-		if (r.status >= 500 && r.status < 600 && rcode == EX_OK)
+		/*
+		 * A refusal before the data leaves the reader with a closed
+		 * pipe (EX_IOERR): the server's 5xx still decides.
+		 */
+		if (r.status >= 500 && r.status < 600)
 			fail_entry(sp, e, why, notice);
 		else
 			defer(sp, e, why);
