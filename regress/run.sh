@@ -33,6 +33,7 @@ regress/unit/test_log
 regress/unit/test_reply
 regress/unit/test_rfc5322
 regress/unit/test_smtp_client
+regress/unit/test_spool
 regress/tls-clients/suite
 regress/auth/suite
 regress/build/suite
@@ -42,6 +43,8 @@ regress/gssapi/suite
 regress/interop/suite
 regress/package/suite
 regress/posternd/suite
+regress/queue/suite
+regress/queue-postfix/suite
 regress/sandbox/suite
 regress/scenarios/suite
 regress/sysmode/suite

@@ -305,7 +305,17 @@ test_errors(void)
 	    "unknown long option");
 	ok(usage_error(run("-r", "x", NULL), "invalid option -- 'r'"),
 	    "unknown short option (-r is not -f)");
-	ok(usage_error(run("-q", NULL), "invalid option -- 'q'"), "-q");
+	ok(run("-q", NULL) == EX_OK && cl.mode == MODE_QFLUSH &&
+	    cl.queue_arg == NULL, "-q flushes the queue");
+	ok(run("-qIABC", NULL) == EX_OK && cl.mode == MODE_QFLUSH &&
+	    strcmp(cl.queue_arg, "ABC") == 0, "-qI<ID> flushes one entry");
+	ok(run("-odq", "-F", "Full Name", "a@b", NULL) == EX_OK &&
+	    cl.queue_only && cl.argc == 3 && nrcpts() == 1,
+	    "-odq queues only; -F's argument stays one argument");
+	ok(run("--queue-purge=all", NULL) == EX_OK &&
+	    cl.mode == MODE_QPURGE, "--queue-purge");
+	ok(usage_error(run("-q", "a@b", NULL), "too many arguments"),
+	    "-q takes no recipient");
 	ok(usage_error(run("-a", NULL), "option requires an argument -- 'a'"),
 	    "missing argument of a short option");
 	ok(usage_error(run("--file", NULL),
@@ -345,7 +355,7 @@ test_errors(void)
 	    "invalid argument 0 for --proxy-port"), "--proxy-port=0");
 	ok(run("-bs", NULL) == EX_OK && cl.mode == MODE_SMTP,
 	    "-bs: an SMTP session");
-	ok(run("-bp", NULL) == EX_OK && cl.mode == MODE_QUEUE,
+	ok(run("-bp", NULL) == EX_OK && cl.mode == MODE_QLIST,
 	    "-bp: the queue");
 	ok(run("-bi", NULL) == EX_OK && cl.mode == MODE_NEWALIASES,
 	    "-bi: the aliases");
@@ -355,8 +365,6 @@ test_errors(void)
 	    "-bx unsupported");
 	ok(usage_error(run("-bp", "x@example.org", NULL),
 	    "too many arguments"), "-bp takes no recipient");
-	ok(named("/usr/bin/mailq") == EX_OK && cl.mode == MODE_QUEUE,
-	    "invoked as mailq: the queue");
 	ok(named("newaliases") == EX_OK && cl.mode == MODE_NEWALIASES,
 	    "invoked as newaliases: the aliases");
 	ok(named("/usr/sbin/sendmail") == EX_OK && cl.mode == MODE_SENDMAIL,

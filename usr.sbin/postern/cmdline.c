@@ -22,6 +22,16 @@ enum {
 	OPT_CONFIGURE,
 	OPT_HOST,
 	OPT_READ_ENVELOPE_FROM,
+	OPT_QUEUE,
+	OPT_NO_QUEUE,
+	OPT_QUEUE_ONLY,
+	OPT_QUEUE_FLUSH,
+	OPT_QUEUE_LIST,
+	OPT_QUEUE_SHOW,
+	OPT_QUEUE_PURGE,
+	OPT_QUEUE_RETRY,
+	OPT_QUEUE_DIR,
+	OPT_DUE,
 	OPT_SETTING = 512	/* + index in settings[] */
 };
 
@@ -90,12 +100,22 @@ static const struct option fixed_options[] = {
 	{ "from",		required_argument,	NULL, 'f' },
 	{ "read-recipients",	no_argument,		NULL, 't' },
 	{ "read-envelope-from",	no_argument,		NULL, OPT_READ_ENVELOPE_FROM },
+	{ "queue",		no_argument,		NULL, OPT_QUEUE },
+	{ "no-queue",		no_argument,		NULL, OPT_NO_QUEUE },
+	{ "queue-only",		no_argument,		NULL, OPT_QUEUE_ONLY },
+	{ "queue-flush",	optional_argument,	NULL, OPT_QUEUE_FLUSH },
+	{ "queue-list",		optional_argument,	NULL, OPT_QUEUE_LIST },
+	{ "queue-show",		required_argument,	NULL, OPT_QUEUE_SHOW },
+	{ "queue-purge",	required_argument,	NULL, OPT_QUEUE_PURGE },
+	{ "queue-retry",	required_argument,	NULL, OPT_QUEUE_RETRY },
+	{ "queue-dir",		required_argument,	NULL, OPT_QUEUE_DIR },
+	{ "due",		no_argument,		NULL, OPT_DUE },
 };
 
 #define NFIXED		(sizeof(fixed_options) / sizeof(fixed_options[0]))
 
 /* Leading ':' so that a missing argument is told from an unknown option. */
-static const char optstring[] = ":Pd::SC:a:f:N:R:X:tA:B:b:F:Gh:iL:mnO:o:v";
+static const char optstring[] = ":Pd::SC:a:f:N:R:X:tA:B:b:F:Gh:iL:mnO:o:q::v";
 
 static void
 seterr(char *err, size_t errlen, const char *fmt, ...)
@@ -363,9 +383,11 @@ cmdline_parse(struct cmdline *cl, int argc, char *argv[], char *err,
 	const char		*name;
 	char			 vis[512];
 	int			 c, i, rc, version = 0, help = 0;
-	int			 serverinfo = 0;
+	int			 serverinfo = 0, qmode = -1;
 
 	memset(cl, 0, sizeof(*cl));
+	cl->argv = argv + 1;
+	cl->argc = argc > 0 ? argc - 1 : 0;
 	TAILQ_INIT(&cl->rcpts);
 	cl->override = account_new(NULL, NULL);
 	cl->mode = MODE_SENDMAIL;
@@ -373,9 +395,8 @@ cmdline_parse(struct cmdline *cl, int argc, char *argv[], char *err,
 	name = argc > 0 && argv[0] != NULL ? argv[0] : "";
 	if (strrchr(name, '/') != NULL)
 		name = strrchr(name, '/') + 1;
-	if (strcmp(name, "mailq") == 0)
-		cl->mode = MODE_QUEUE;
-	else if (strcmp(name, "newaliases") == 0)
+	/* mailq, msmtpq and msmtp-queue are rewritten by queue_argv0(). */
+	if (strcmp(name, "newaliases") == 0)
 		cl->mode = MODE_NEWALIASES;
 
 #ifdef __GLIBC__
@@ -459,10 +480,12 @@ cmdline_parse(struct cmdline *cl, int argc, char *argv[], char *err,
 				return rc;
 			break;
 		case 'b':
+			/* The last -b wins. */
+			qmode = -1;
 			if (strcmp(optarg, "m") == 0)
 				cl->mode = MODE_SENDMAIL;
 			else if (strcmp(optarg, "p") == 0)
-				cl->mode = MODE_QUEUE;
+				qmode = MODE_QLIST;
 			else if (strcmp(optarg, "i") == 0)
 				cl->mode = MODE_NEWALIASES;
 			else if (strcmp(optarg, "s") == 0)
@@ -483,8 +506,45 @@ cmdline_parse(struct cmdline *cl, int argc, char *argv[], char *err,
 		case 'm':
 		case 'n':
 		case 'O':
-		case 'o':
 			/* sendmail options msmtp accepts and ignores */
+			break;
+		case 'o':
+			/* sendmail's deliver-in-queue mode; the rest ignored */
+			if (strcmp(optarg, "dq") == 0)
+				cl->queue_only = 1;
+			break;
+		case 'q':
+			/* -q, -q30m (the interval is cron's job), -qI<ID> */
+			qmode = MODE_QFLUSH;
+			if (optarg != NULL && optarg[0] == 'I')
+				replace(&cl->queue_arg, optarg + 1);
+			break;
+		case OPT_QUEUE:
+			cl->queue = QUEUE_ON;
+			break;
+		case OPT_NO_QUEUE:
+			cl->queue = QUEUE_OFF;
+			break;
+		case OPT_QUEUE_ONLY:
+			cl->queue_only = 1;
+			break;
+		case OPT_QUEUE_FLUSH:
+		case OPT_QUEUE_LIST:
+		case OPT_QUEUE_SHOW:
+		case OPT_QUEUE_PURGE:
+		case OPT_QUEUE_RETRY:
+			qmode = c == OPT_QUEUE_FLUSH ? MODE_QFLUSH :
+			    c == OPT_QUEUE_LIST ? MODE_QLIST :
+			    c == OPT_QUEUE_SHOW ? MODE_QSHOW :
+			    c == OPT_QUEUE_PURGE ? MODE_QPURGE : MODE_QRETRY;
+			if (optarg != NULL)
+				replace(&cl->queue_arg, optarg);
+			break;
+		case OPT_QUEUE_DIR:
+			replace(&cl->queue_dir, optarg);
+			break;
+		case OPT_DUE:
+			cl->due = 1;
 			break;
 		case ':':
 		case '?':
@@ -501,6 +561,10 @@ cmdline_parse(struct cmdline *cl, int argc, char *argv[], char *err,
 		}
 	}
 
+	/* getopt has moved the operands (recipients) to the end. */
+	cl->argc = optind > 0 ? optind - 1 : 0;
+	if (cl->argc > 0 && strcmp(argv[optind - 1], "--") == 0)
+		cl->argc--;
 	if (version) {
 		cl->mode = MODE_VERSION;
 		return EX_OK;
@@ -516,6 +580,19 @@ cmdline_parse(struct cmdline *cl, int argc, char *argv[], char *err,
 	if (serverinfo && cl->rmqs != NULL) {
 		seterr(err, errlen, "cannot use both --serverinfo and --rmqs");
 		return EX_USAGE;
+	}
+	if (qmode != -1) {
+		if (serverinfo || cl->rmqs != NULL) {
+			seterr(err, errlen, "cannot combine queue commands "
+			    "with --serverinfo or --rmqs");
+			return EX_USAGE;
+		}
+		cl->mode = qmode;
+		if (optind < argc) {
+			seterr(err, errlen, "too many arguments");
+			return EX_USAGE;
+		}
+		return EX_OK;
 	}
 	if (serverinfo)
 		cl->mode = MODE_SERVERINFO;
@@ -556,6 +633,8 @@ cmdline_free(struct cmdline *cl)
 	free(cl->from);
 	free(cl->rmqs);
 	free(cl->configure);
+	free(cl->queue_dir);
+	free(cl->queue_arg);
 	account_free(cl->override);
 	memset(cl, 0, sizeof(*cl));
 }
@@ -579,6 +658,9 @@ cmdline_help(FILE *fp)
 "Remote Message Queue Starting mode:\n"
 "  postern [option...] --rmqs=host|@domain|#queue\n"
 "  Ask a server to start delivering a queue (ETRN).\n"
+"Queue mode:\n"
+"  postern [option...] -q [--due] | -bp | --queue-list[=json|failed]\n"
+"  Send, list or manage the mail kept while it could not be sent.\n"
 "\n"
 "General options:\n"
 "  --version                    print the version and exit\n"
@@ -589,6 +671,12 @@ cmdline_help(FILE *fp)
 "  --configure=mailaddress      print a configuration for the address\n"
 "  -S, --serverinfo             print what the server supports\n"
 "  --rmqs=host|@domain|#queue   ask the server to start a queue\n"
+"  -q, --queue-flush[=ID,...]   send the queued mail now (-qI<ID>: one)\n"
+"  --due                        with -q: only what is due\n"
+"  -bp, --queue-list[=json|failed] list the queue\n"
+"  --queue-show=ID              print a queued mail\n"
+"  --queue-purge=ID,...|all     remove queued mail\n"
+"  --queue-retry=ID,...|all     put failed mail back into the queue\n"
 "Configuration options:\n"
 "  -C, --file=filename          read this user configuration file\n"
 "  -a, --account=id             use this account rather than \"default\";\n"
@@ -636,6 +724,9 @@ cmdline_help(FILE *fp)
 "  --remove-bcc-headers[=(on|off)] remove Bcc headers or keep them\n"
 "  --undisclosed-recipients[=(on|off)] replace To, Cc and Bcc with\n"
 "                               To: undisclosed-recipients:;\n"
+"  --queue, --no-queue          queue the mail if it cannot go now, or not\n"
+"  -odq, --queue-only           queue the mail without connecting\n"
+"  --queue-dir=dir              the queue directory\n"
 "  --                           end of options\n"
 "Accepted but ignored: -A, -B, -bm, -G, -h, -i, -L, -m, -n, -O, -o\n",
 	    fp);

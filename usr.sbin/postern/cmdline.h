@@ -34,9 +34,18 @@
 #define MODE_CONFIGURE		3	/* --configure=address */
 #define MODE_VERSION		4	/* --version, -d0.1 */
 #define MODE_HELP		5	/* --help */
-#define MODE_QUEUE		6	/* -bp, invoked as mailq */
-#define MODE_NEWALIASES		7	/* -bi, invoked as newaliases */
-#define MODE_SMTP		8	/* -bs: one SMTP session on stdin/stdout */
+#define MODE_QFLUSH		6	/* -q, -qI, --queue-flush */
+#define MODE_QLIST		7	/* -bp, mailq, --queue-list */
+#define MODE_QSHOW		8	/* --queue-show=ID */
+#define MODE_QPURGE		9	/* --queue-purge=ID,...|all */
+#define MODE_QRETRY		10	/* --queue-retry=ID,...|all */
+#define MODE_NEWALIASES		11	/* -bi, invoked as newaliases */
+#define MODE_SMTP		12	/* -bs: one SMTP session on stdin/stdout */
+
+/* cmdline.queue */
+#define QUEUE_CONFIG		0	/* as the account's queue command says */
+#define QUEUE_ON		1	/* --queue */
+#define QUEUE_OFF		2	/* --no-queue */
 
 struct rcpt {
 	TAILQ_ENTRY(rcpt) entry;
@@ -61,6 +70,16 @@ struct cmdline {
 	/* Account settings given as options, marked in override->mask. */
 	struct account	*override;
 	struct rcptlist	 rcpts;		/* from the arguments, in order */
+
+	int		 queue;		/* QUEUE_* */
+	int		 queue_only;	/* -odq, --queue-only: never connect */
+	int		 due;		/* --due: only entries whose time came */
+	char		*queue_dir;	/* --queue-dir */
+	char		*queue_arg;	/* IDs to flush, show, purge, retry;
+					   the --queue-list format */
+	/* The arguments given, kept in a queue entry for a later flush. */
+	char		**argv;
+	int		 argc;		/* the options, without the operands */
 };
 
 int	cmdline_parse(struct cmdline *, int argc, char *argv[], char *err,

@@ -103,6 +103,10 @@ static const struct command commands[] = {
 	{ "logfile_time_format",	K_STR,		ACC_LOGFILE_TIME_FORMAT, O(logfile_time_format) },
 	{ "syslog",			K_SYSLOG,	ACC_SYSLOG,	O(syslog) },
 	{ "aliases",			K_FILE,		ACC_ALIASES,	O(aliases) },
+	{ "queue",			K_BOOL,		ACC_QUEUE,	O(queue) },
+	{ "queue_dir",			K_FILE,		ACC_QUEUE_DIR,	O(queue_dir) },
+	{ "queue_lifetime",		K_STR,		ACC_QUEUE_LIFETIME, O(queue_lifetime) },
+	{ "queue_notify",		K_BOOL,		ACC_QUEUE_NOTIFY, O(queue_notify) },
 };
 
 /* Storage of every setting, for copying settings selected by a mask. */
@@ -154,6 +158,10 @@ static const struct field {
 	{ ACC_LOGFILE_TIME_FORMAT,	F_STR,	O(logfile_time_format) },
 	{ ACC_SYSLOG,			F_STR,	O(syslog) },
 	{ ACC_ALIASES,			F_STR,	O(aliases) },
+	{ ACC_QUEUE,			F_INT,	O(queue) },
+	{ ACC_QUEUE_DIR,		F_STR,	O(queue_dir) },
+	{ ACC_QUEUE_LIFETIME,		F_STR,	O(queue_lifetime) },
+	{ ACC_QUEUE_NOTIFY,		F_INT,	O(queue_notify) },
 };
 
 #undef O

@@ -84,6 +84,10 @@
 #define ACC_LOGFILE_TIME_FORMAT		(1ULL << 38)
 #define ACC_SYSLOG			(1ULL << 39)
 #define ACC_ALIASES			(1ULL << 40)
+#define ACC_QUEUE			(1ULL << 41)
+#define ACC_QUEUE_DIR			(1ULL << 42)
+#define ACC_QUEUE_LIFETIME		(1ULL << 43)
+#define ACC_QUEUE_NOTIFY		(1ULL << 44)
 
 #define PROTO_SMTP		0
 #define PROTO_LMTP		1
@@ -154,6 +158,10 @@ struct account {
 	char		*logfile_time_format;
 	char		*syslog;	/* NULL = off, else "LOG_USER" ... */
 	char		*aliases;
+	int		 queue;		/* queue on temporary failure */
+	char		*queue_dir;	/* NULL: the default spool */
+	char		*queue_lifetime;	/* "5d", "12h"...; NULL: 5 days */
+	int		 queue_notify;	/* notice to the sender on failure */
 };
 TAILQ_HEAD(accountlist, account);
 

@@ -57,6 +57,8 @@ struct net {
 	char			**rcpts;
 	size_t			 nrcpt;
 	int			 aborted;	/* the parent said no dot */
+	int			 bodyfd;	/* the current body pipe */
+	int			 verdict;	/* the parent's verdict came */
 };
 
 static void
@@ -129,7 +131,7 @@ read_config(struct net *n)
 			    ipc_cur_u32(&c, &n->proxy_port) == -1 ||
 			    ipc_cur_u32(&c, &n->mode) == -1 ||
 			    ipc_cur_str(&c, &n->etrn) == -1 ||
-			    ipc_cur_end(&c) == -1 || n->mode > N_MODE_RMQS ||
+			    ipc_cur_end(&c) == -1 || n->mode > N_MODE_BATCH ||
 			    (n->mode == N_MODE_RMQS && n->etrn == NULL) ||
 			    proto > SMTP_PROTO_LMTP ||
 			    tls > SMTP_TLS_IMPLICIT ||
@@ -443,7 +445,9 @@ cb_body_read(void *ctx, void *buf, size_t len)
 {
 	ssize_t	 r;
 
-	while ((r = read(FD_BODY, buf, len)) == -1 && errno == EINTR)
+	struct net	*n = ctx;
+
+	while ((r = read(n->bodyfd, buf, len)) == -1 && errno == EINTR)
 		;
 	return r;
 }
@@ -456,6 +460,7 @@ cb_body_commit(void *ctx, struct smtp_result *res)
 	struct ipc_msg	 m;
 	int		 r;
 
+	n->verdict = 1;
 	if ((r = ipc_recv(&n->parent, &m)) == -1)
 		fatal("network: receive");
 	if (r == 0) {
@@ -533,6 +538,103 @@ send_result(struct net *n, const struct smtp_result *res, uint32_t flags)
 		fatal("network: send");
 }
 
+static void
+free_envelope(struct net *n)
+{
+	size_t	 i;
+
+	free(n->from);
+	n->from = NULL;
+	for (i = 0; i < n->nrcpt; i++)
+		free(n->rcpts[i]);
+	free(n->rcpts);
+	n->rcpts = NULL;
+	n->nrcpt = 0;
+}
+
+/*
+ * Queue flush: one transaction per entry, each with its own body pipe,
+ * until the parent closes the channel.  Every transaction ends with
+ * exactly one verdict from the parent and one result to it, whether or
+ * not the body was read, so the two stay in step.
+ */
+static void
+batch(struct net *n, struct smtp *smtp)
+{
+	struct smtp_result	 res;
+	struct ipc_msg		 m;
+	struct ipc_cur		 c;
+	struct ipc_buf		 b;
+	char			*str, **nr;
+	uint32_t		 flags;
+	int			 r;
+
+	ipc_buf_init(&b);
+	if (ipc_compose_buf(&n->parent, MSG_N_READY, -1, &b) == -1 ||
+	    ipc_flush(&n->parent) == -1)
+		fatal("network: send");
+	for (;;) {
+		if ((r = ipc_recv(&n->parent, &m)) == -1)
+			fatal("network: receive");
+		if (r == 0)
+			break;
+		ipc_cur_init(&c, &m);
+		switch (m.hdr.type) {
+		case MSG_N_FROM:
+			if (n->from != NULL || m.fd != -1 ||
+			    ipc_cur_str(&c, &n->from) == -1 || n->from == NULL ||
+			    ipc_cur_end(&c) == -1)
+				fatalx("network: bad MSG_N_FROM");
+			continue;
+		case MSG_N_RCPT:
+			if (m.fd != -1 || ipc_cur_str(&c, &str) == -1 ||
+			    str == NULL || ipc_cur_end(&c) == -1)
+				fatalx("network: bad MSG_N_RCPT");
+			if ((nr = reallocarray(n->rcpts, n->nrcpt + 1,
+			    sizeof(*nr))) == NULL)
+				fatal("network: reallocarray");
+			n->rcpts = nr;
+			n->rcpts[n->nrcpt++] = str;
+			continue;
+		case MSG_N_BODY:
+			if (m.fd == -1 || m.datalen != 0 || n->from == NULL)
+				fatalx("network: bad MSG_N_BODY");
+			break;
+		default:
+			fatalx("network: unexpected message %u", m.hdr.type);
+		}
+		n->bodyfd = m.fd;
+		n->verdict = 0;
+		n->aborted = 0;
+		flags = 0;
+		memset(&res, 0, sizeof(res));
+		if (smtp_transaction(smtp, n->from, n->rcpts, n->nrcpt,
+		    &res) == 0)
+			flags |= NRES_DATA_SENT;
+		/* The reader sees the pipe close and reports at once. */
+		close(n->bodyfd);
+		n->bodyfd = -1;
+		if (!n->verdict) {
+			if ((r = ipc_recv(&n->parent, &m)) == -1)
+				fatal("network: receive");
+			if (r == 0)
+				break;
+			if (m.fd != -1 || m.datalen != 0 ||
+			    (m.hdr.type != MSG_N_BODY_OK &&
+			    m.hdr.type != MSG_N_BODY_ABORT))
+				fatalx("network: bad body verdict");
+		}
+		if (n->aborted)
+			flags |= NRES_ABORTED;
+		if (!smtp_usable(smtp))
+			flags |= NRES_BROKEN;
+		send_result(n, &res, flags);
+		free_envelope(n);
+	}
+	smtp_close(smtp, smtp_usable(smtp));
+	exit(0);
+}
+
 int
 network_main(void)
 {
@@ -549,6 +651,7 @@ network_main(void)
 	memset(&n, 0, sizeof(n));
 	memset(&res, 0, sizeof(res));
 	n.sock = -1;
+	n.bodyfd = FD_BODY;
 	ipc_init(&n.parent, FD_PARENT);
 	if ((n.have_peer = fcntl(FD_PEER, F_GETFD) != -1))
 		ipc_init(&n.peer, FD_PEER);
@@ -603,6 +706,9 @@ network_main(void)
 		break;
 	case N_MODE_RMQS:
 		smtp_etrn(smtp, n.etrn, &res);
+		break;
+	case N_MODE_BATCH:
+		batch(&n, smtp);
 		break;
 	}
 	smtp_close(smtp, smtp_usable(smtp));

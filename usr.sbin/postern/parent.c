@@ -35,6 +35,7 @@
 #include "parent.h"
 #include "proc.h"
 #include "proto.h"
+#include "queue.h"
 #include "rfc5322.h"
 #include "roles.h"
 #include "smtp_client.h"
@@ -49,48 +50,8 @@
 
 extern char	**environ;
 
-struct send {
-	struct cmdline	 cl;
-	struct config	 cf;
-	struct account	*acc;
-	char		*from;		/* envelope from */
-	char		**rcpts;
-	size_t		 nrcpt;
 
-	struct child	 reader, secrets, network;
-	struct child	*culprit;	/* the first child that died */
-	int		 body[2];	/* the pipe R -> N */
-
-	/* What the reader found in the header. */
-	char		*hdr_from;
-	struct addr_list hdr_rcpts;
-
-	/* Outcome. */
-	int		 r_done;	/* the reader's final word came */
-	int		 r_code;
-	char		 r_msg[1024];
-	uint64_t	 r_mailsize;
-	int		 n_done;
-	int		 n_code;
-	int		 n_status;
-	uint32_t	 n_flags;
-	uint64_t	 n_mailsize;
-	char		*n_smtpmsg;
-	char		*n_errmsg;
-	char		*n_info;	/* --serverinfo text */
-	struct lmtp_refusal {
-		size_t	 rcpt;
-		int	 code;
-		char	*text;
-	}		*refused;	/* LMTP: recipients refused after data */
-	size_t		 nrefused;
-	struct conn_info ci;
-};
-
-static __dead void
-die(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-static __dead void
+__dead void
 die(int code, const char *fmt, ...)
 {
 	va_list	 ap;
@@ -122,7 +83,7 @@ add_rcpt(struct send *s, const char *addr)
 		fatal("strdup");
 }
 
-static void
+void
 child_send(struct child *c, uint32_t type, int fd, const struct ipc_buf *b)
 {
 	if (ipc_compose_buf(&c->ipc, type, fd, b) == -1 ||
@@ -132,7 +93,7 @@ child_send(struct child *c, uint32_t type, int fd, const struct ipc_buf *b)
 }
 
 /* The payload of every *_ERROR message: a sysexits code and a text. */
-static void
+void
 parse_error(const struct ipc_msg *m, int *code, char *text, size_t textsz)
 {
 	struct ipc_cur	 c;
@@ -241,6 +202,8 @@ reader_output(struct send *s)
 		flags |= R_OUT_REMOVE_BCC;
 	if (s->acc->undisclosed_recipients)
 		flags |= R_OUT_UNDISCLOSED;
+	if (s->queueing)
+		flags |= R_OUT_SPOOL;
 	switch (s->acc->set_from_header) {
 	case HDR_ON:
 		sf = RFC5322_SET_ON;
@@ -277,13 +240,15 @@ reader_output(struct send *s)
 	ipc_buf_str(&b, trace);
 	free(trace);
 	child_send(&s->reader, MSG_R_OUTPUT, -1, &b);
+	if (s->queueing)
+		queue_handoff(s);
 }
 
 /*
  * Start the secrets process and hand it the credential.  It runs
  * passwordeval itself, so the parent never sees that password at all.
  */
-static void
+void
 start_secrets(struct send *s, int peer)
 {
 	struct ipc_buf	 b;
@@ -366,7 +331,7 @@ send_file(struct child *c, uint32_t type, const char *path, const char *what)
 	close(fd);
 }
 
-static void
+void
 start_network(struct send *s, int peer, uint32_t mode, const char *etrn)
 {
 	struct account	*a = s->acc;
@@ -452,7 +417,7 @@ start_network(struct send *s, int peer, uint32_t mode, const char *etrn)
  * the network process learns only that it may go, and a reader finds its
  * pipe closed and says so.
  */
-static void
+void
 hand_socket(struct send *s)
 {
 	struct account	*a = s->acc;
@@ -752,6 +717,8 @@ finish(struct send *s)
 		code = EX_SOFTWARE;
 		errmsg = "the mail was not sent";
 	}
+	if (s->queueing && queue_finish(s, code, errmsg))
+		return EX_OK;
 	memset(&l, 0, sizeof(l));
 	l.from = s->from;
 	l.rcpts = s->rcpts;
@@ -769,6 +736,8 @@ finish(struct send *s)
 	if (code != EX_OK)
 		print_failure(s, code, errmsg);
 	maillog_write(s->acc, &l);
+	if (code == EX_OK && s->queueing)
+		queue_after_send(s);
 	return code;
 }
 
@@ -896,7 +865,10 @@ sendmail_mode(struct send *s)
 			die(EX_DATAERR, "invalid recipient address %s",
 			    s->rcpts[i]);
 
+	queue_begin(s);
 	reader_output(s);
+	if (s->cl.queue_only)
+		return queue_only(s);
 
 	if (s->acc->auth != NULL) {
 		if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp) ==
@@ -910,7 +882,9 @@ sendmail_mode(struct send *s)
 	/* What the log line needs is opened while the parent still may. */
 	maillog_open(s->acc);
 	hand_socket(s);
-	confine(s);
+	/* With a queue entry the parent still commits it and may flush. */
+	if (!s->queueing)
+		confine(s);
 	event_loop(s);
 	return finish(s);
 }
@@ -1004,17 +978,6 @@ query_mode(struct send *s, uint32_t mode)
 }
 
 /*
- * mailq, -bp.  Every mail is sent while its caller waits, so none waits
- * here; a queue of mails to send later lists them in this function.
- */
-static int
-queue_mode(struct send *s)
-{
-	printf("mail queue is empty\n");
-	return EX_OK;
-}
-
-/*
  * newaliases, -bi: there is no database to build, since the aliases file
  * is read at each send, but the caller learns whether it would parse.
  */
@@ -1093,6 +1056,8 @@ parent_main(int argc, char *argv[])
 	s.body[0] = s.body[1] = -1;
 	s.reader.ipc.fd = s.network.ipc.fd = s.secrets.ipc.fd = -1;
 
+	s.qfd = -1;
+	queue_argv0(&argc, &argv);
 	if ((r = cmdline_parse(&s.cl, argc, argv, err, sizeof(err))) != EX_OK)
 		die(r, "%s", err);
 	switch (s.cl.mode) {
@@ -1108,14 +1073,20 @@ parent_main(int argc, char *argv[])
 		return r;
 	case MODE_SMTP:
 		smtp_mode();
-	case MODE_QUEUE:
-		r = queue_mode(&s);
-		fflush(stdout);
-		return r;
 	default:
 		break;
 	}
 	proc_init();
+	switch (s.cl.mode) {
+	case MODE_QFLUSH:
+	case MODE_QLIST:
+	case MODE_QSHOW:
+	case MODE_QPURGE:
+	case MODE_QRETRY:
+		return queue_command(&s.cl);
+	default:
+		break;
+	}
 	config_init(&s.cf);
 	/* Installed setgid: which accounts are the system's. */
 	if ((r = sysmode_load_system(CONF_SYSTEM_FILE, err, sizeof(err))) !=

@@ -33,6 +33,10 @@ enum msg_type {
 				   str full name, u64 date, u64 UTC offset
 				   (two's complement), str Message-ID host,
 				   str trace field (NULL: none) */
+	MSG_R_SPOOL,		/* fd: the queue entry, its head written;
+				   u32 flags (R_SPOOL_*) */
+	MSG_R_ENTRY,		/* fd: a queue entry to check and send */
+	MSG_R_PIPE,		/* fd: the body pipe for that entry */
 	/* R -> P */
 	MSG_R_HDR_FROM,		/* str address from the From header */
 	MSG_R_HDR_RCPT,		/* str recipient from To/Cc/Bcc or Resent-* */
@@ -67,6 +71,11 @@ enum msg_type {
 	MSG_N_SOCKET,		/* fd: the connected socket; empty payload */
 	MSG_N_BODY_OK,		/* empty: R ended the message cleanly */
 	MSG_N_BODY_ABORT,	/* empty: R failed, never send the final dot */
+	MSG_N_BODY,		/* fd: the body pipe of the next transaction
+				   (N_MODE_BATCH); after MSG_N_FROM and
+				   MSG_N_RCPT; empty payload */
+	MSG_N_READY,		/* N -> P, N_MODE_BATCH: the session is open,
+				   transactions may come; empty */
 	/* N -> P */
 	MSG_N_RCPT_STATUS,	/* LMTP, a refused recipient: u32 index,
 				   u32 reply code, str reply */
@@ -95,6 +104,10 @@ enum msg_type {
 /* MSG_R_OUTPUT */
 #define R_OUT_REMOVE_BCC	0x01
 #define R_OUT_UNDISCLOSED	0x02
+#define R_OUT_SPOOL		0x04	/* an MSG_R_SPOOL follows */
+
+/* MSG_R_SPOOL */
+#define R_SPOOL_SEND		0x01	/* also stream it into the body pipe */
 
 /* MSG_N_CONFIG */
 #define N_TLS_CERTCHECK		0x01
@@ -105,9 +118,14 @@ enum msg_type {
 #define N_MODE_SEND		0
 #define N_MODE_SERVERINFO	1
 #define N_MODE_RMQS		2
+#define N_MODE_BATCH		3	/* queue flush: transactions one after
+					   another over one session, each with
+					   its own body pipe; the parent closes
+					   the channel to end it with QUIT */
 
 /* MSG_N_RESULT */
 #define NRES_DATA_SENT		0x01	/* the final dot was sent */
 #define NRES_ABORTED		0x02	/* stopped before the dot: R failed */
+#define NRES_BROKEN		0x04	/* the session can carry no more mail */
 
 #endif

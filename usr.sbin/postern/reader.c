@@ -6,7 +6,10 @@
  * process.  Its last word to the parent says whether the message ended
  * cleanly: only then is the final dot sent.
  */
+#include <sys/types.h>
+
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,6 +25,7 @@
 #include "reader.h"
 #include "rfc5322.h"
 #include "roles.h"
+#include "spool.h"
 
 static struct ipc	 parent;
 
@@ -96,6 +100,102 @@ report_header(struct rfc5322_msg *msg, uint32_t flags)
 	send_buf(MSG_R_HDR_DONE, &b);
 }
 
+/*
+ * Write the message into the queue entry the parent created, then send it
+ * from there.  A body pipe the network process stopped reading (it failed
+ * before DATA) does not stop the entry: the parent may still commit it.
+ */
+static void
+spool_message(struct rfc5322_msg *msg, const struct rfc5322_opts *opts,
+    struct rfc5322_stats *st)
+{
+	struct ipc_msg	 m;
+	struct ipc_cur	 c;
+	uint32_t	 flags;
+	off_t		 start;
+	int		 fd, r, broken;
+
+	recv_msg(&m, MSG_R_SPOOL);
+	ipc_cur_init(&c, &m);
+	if (m.fd == -1 || ipc_cur_u32(&c, &flags) == -1 ||
+	    ipc_cur_end(&c) == -1)
+		fatalx("reader: bad MSG_R_SPOOL");
+	fd = m.fd;
+	if (spool_body_begin(fd, &start) == -1)
+		fail(EX_TEMPFAIL, "cannot write the queue entry");
+	if ((r = rfc5322_write(msg, opts, fd, st)) != EX_OK) {
+		/* A full disk is a temporary failure, not the mail's fault. */
+		if (r == EX_IOERR)
+			r = EX_TEMPFAIL;
+		fail(r, msg->errstr);
+	}
+	if (spool_body_end(fd, start, (flags & R_SPOOL_SEND) ? FD_BODY : -1,
+	    &broken) == -1)
+		fail(EX_TEMPFAIL, "cannot write the queue entry");
+	close(fd);
+	if (flags & R_SPOOL_SEND)
+		close(FD_BODY);
+}
+
+static int
+recv_fd(uint32_t type)
+{
+	struct ipc_msg	 m;
+
+	recv_msg(&m, type);
+	if (m.fd == -1)
+		fatalx("reader: message %u without a descriptor", type);
+	return m.fd;
+}
+
+/*
+ * Queue flush: for each entry the parent opened, check it whole while
+ * streaming its message into that entry's pipe.  Only a complete entry
+ * whose checksums match earns MSG_R_DONE, and only then is the dot sent.
+ */
+static __dead void
+flush_entries(int first)
+{
+	struct spool_head	 h;
+	struct ipc_msg		 m;
+	struct ipc_buf		 b;
+	char			 err[256];
+	uint64_t		 len = 0;
+	int			 fd = first, out, r;
+
+	for (;;) {
+		out = recv_fd(MSG_R_PIPE);
+		if (spool_read_head(fd, &h, err, sizeof(err)) == -1)
+			r = -1;
+		else {
+			r = spool_read_body(fd, &h, out, &len, err,
+			    sizeof(err));
+			spool_head_free(&h);
+		}
+		close(fd);
+		if (close(out) == -1 && r == 0)
+			r = -2;
+		ipc_buf_init(&b);
+		if (r == 0) {
+			ipc_buf_u64(&b, len);
+			ipc_buf_u64(&b, len);
+			send_buf(MSG_R_DONE, &b);
+		} else {
+			ipc_buf_u32(&b, r == -1 ? EX_DATAERR : EX_IOERR);
+			ipc_buf_str(&b, r == -1 ? err :
+			    "the network process stopped reading");
+			send_buf(MSG_R_ERROR, &b);
+		}
+		if ((r = ipc_recv(&parent, &m)) == 0)
+			exit(0);
+		if (r == -1)
+			fatal("reader: receive");
+		if (m.hdr.type != MSG_R_ENTRY || m.fd == -1)
+			fatalx("reader: unexpected message %u", m.hdr.type);
+		fd = m.fd;
+	}
+}
+
 int
 reader_main(void)
 {
@@ -118,7 +218,14 @@ reader_main(void)
 	tzset();
 	sandbox_lockdown(ROLE_READER);
 
-	recv_msg(&m, MSG_R_START);
+	if ((r = ipc_recv(&parent, &m)) == 0)
+		exit(0);
+	if (r == -1)
+		fatal("reader: receive");
+	if (m.hdr.type == MSG_R_ENTRY && m.fd != -1 && m.datalen == 0)
+		flush_entries(m.fd);
+	if (m.hdr.type != MSG_R_START || m.fd != -1)
+		fatalx("reader: unexpected message %u", m.hdr.type);
 	ipc_cur_init(&c, &m);
 	if (ipc_cur_u32(&c, &flags) == -1 || ipc_cur_u32(&c, &maxhdr) == -1 ||
 	    ipc_cur_end(&c) == -1)
@@ -156,12 +263,17 @@ reader_main(void)
 	opts.msgid_host = host;
 	opts.trace = trace;
 
+	if (out & R_OUT_SPOOL) {
+		spool_message(&msg, &opts, &st);
+		goto done;
+	}
 	if ((r = rfc5322_write(&msg, &opts, FD_BODY, &st)) != EX_OK) {
 		close(FD_BODY);
 		fail(r, msg.errstr);
 	}
 	if (close(FD_BODY) == -1)
 		fail(EX_IOERR, "cannot write the mail to the network process");
+done:
 	ipc_buf_init(&b);
 	ipc_buf_u64(&b, st.bytes);
 	ipc_buf_u64(&b, st.mailsize);
