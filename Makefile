@@ -149,7 +149,12 @@ install: all
 	    ${DESTDIR}${MANDIR}/man8 ${DESTDIR}${EXAMPLESDIR}
 	install -m 0755 ${POSTERN} ${DESTDIR}${SBINDIR}/postern
 	install -m 0644 usr.sbin/postern/postern.1 ${DESTDIR}${MANDIR}/man1/
-	install -m 0644 etc/posternrc.sample ${DESTDIR}${EXAMPLESDIR}/
+	install -m 0644 etc/posternrc.sample etc/postern-queue.timer \
+	    ${DESTDIR}${EXAMPLESDIR}/
+	${SUBST} etc/postern-queue.service.in \
+	    >${DESTDIR}${EXAMPLESDIR}/postern-queue.service
+	${SUBST} etc/crontab.postern-queue.in \
+	    >${DESTDIR}${EXAMPLESDIR}/crontab.postern-queue
 	${SUBST} etc/mailer.conf.in >${DESTDIR}${EXAMPLESDIR}/mailer.conf
 .if !empty(SRV_SRCS)
 	install -d ${DESTDIR}${SYSTEMDUNITDIR}
