@@ -82,6 +82,8 @@ done
 [ $build_only = 1 ] && exit 0
 
 [ $# -gt 0 ] && all="$*"
+# Leaks of the libraries' own plugins are theirs (lsan.supp says which).
+export LSAN_OPTIONS="suppressions=$top/regress/fuzz/lsan.supp${LSAN_OPTIONS:+:$LSAN_OPTIONS}"
 fail=0
 for h in $all; do
 	seeds=regress/fuzz/corpus/$h
