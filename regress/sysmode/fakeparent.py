@@ -10,12 +10,37 @@ and never with a mechanism.
 """
 
 import os
+import re
 import socket
 import struct
 import sys
 
-MSG_S_CONFIG, MSG_S_READY, MSG_S_ERROR = 8, 9, 10
-MSG_AUTH_START, MSG_AUTH_MECH = 24, 27
+
+
+def message_numbers():
+    """The values of enum msg_type, read from proto.h itself."""
+    here = os.path.dirname(os.path.abspath(__file__))
+    path = os.path.join(here, "proto.h")    # the copy the suite made
+    if not os.path.exists(path):
+        path = os.path.join(here, "..", "..", "usr.sbin", "postern", "proto.h")
+    with open(path) as f:
+        text = re.sub(r"/\*.*?\*/", "", f.read(), flags=re.S)
+    body = re.search(r"enum msg_type\s*{(.*?)}", text, flags=re.S).group(1)
+    nums, n = {}, 0
+    for item in body.split(","):
+        item = item.strip()
+        if not item:
+            continue
+        name, _, value = item.partition("=")
+        n = int(value, 0) if value.strip() else n + 1
+        nums[name.strip()] = n
+    return nums
+
+
+_N = message_numbers()
+MSG_S_CONFIG, MSG_S_READY, MSG_S_ERROR = (
+    _N["MSG_S_CONFIG"], _N["MSG_S_READY"], _N["MSG_S_ERROR"])
+MSG_AUTH_START, MSG_AUTH_MECH = _N["MSG_AUTH_START"], _N["MSG_AUTH_MECH"]
 NULL = 0xffffffff
 
 
