@@ -1325,18 +1325,23 @@ def t_children_stderr(pw):
     """Only the listener keeps the daemon's stderr (here a file)."""
     d = Daemon("stderr", "--auth=alice," + pw)
     c, _ = greet(d.port)
-    sess = wait_for(lambda: [k for k in d.children()
-                             if b"session" in k[2] and
-                             b"session-server" not in k[2]], 5)
-    roles = [("session", sess),
-             ("session server", [k for k in d.children()
-                                 if b"session-server" in k[2]]),
-             ("auth", [k for k in d.children() if b"auth" in k[2]])]
-    for role, procs in roles:
-        try:
-            where = os.readlink("/proc/%d/fd/2" % procs[0][0])
-        except (IndexError, OSError) as e:
-            where = repr(e)
+
+    def stderr_of(name):
+        """Where fd 2 of a live child with argument NAME points."""
+        # A session that ended (the daemon's readiness probe) may still be
+        # a zombie, with no descriptors left: only live ones count.
+        for pid, state, cmd in d.children():
+            if name.encode() in cmd and state not in ("Z", "X"):
+                try:
+                    return os.readlink("/proc/%d/fd/2" % pid)
+                except OSError:
+                    continue
+        return None
+
+    for role, name in (("session", "session"),
+                       ("session server", "session-server"),
+                       ("auth", "auth")):
+        where = wait_for(lambda: stderr_of(name), SAFETY)
         ok(where == "/dev/null", "the %s process does not hold the "
            "daemon's stderr" % role, where)
     c.close()
