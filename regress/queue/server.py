@@ -8,8 +8,9 @@ first MAIL FROM the server ever sees, counted across sessions):
   --fail rcpt:N:CODE   --fail data:N:CODE   --fail dot:N:CODE
   --drop N             close the connection after the Nth mail's 250
   --close421 N         answer 421 and close instead of the Nth MAIL FROM
-Sessions and AUTH commands are counted in the record file too
-("session" and "auth" lines), so a test can count connections and logins.
+Sessions, AUTH commands and QUITs are counted in the record file too
+("session", "auth" and "quit" lines), so a test can count connections and
+logins and see what came before the end of a session.
 """
 import argparse, base64, hashlib, json, os, socket, sys, threading
 
@@ -150,6 +151,7 @@ def serve(conn):
             rcpts = []
             send("250 2.0.0 ok")
         elif up == "QUIT":
+            record({"quit": sess})
             send("221 2.0.0 bye")
             conn.close()
             return

@@ -558,21 +558,16 @@ free_envelope(struct net *n)
  * exactly one verdict from the parent and one result to it, whether or
  * not the body was read, so the two stay in step.
  */
-static void
-batch(struct net *n, struct smtp *smtp)
+static __dead void
+batch_loop(struct net *n, struct smtp *smtp)
 {
 	struct smtp_result	 res;
 	struct ipc_msg		 m;
 	struct ipc_cur		 c;
-	struct ipc_buf		 b;
 	char			*str, **nr;
 	uint32_t		 flags;
 	int			 r;
 
-	ipc_buf_init(&b);
-	if (ipc_compose_buf(&n->parent, MSG_N_READY, -1, &b) == -1 ||
-	    ipc_flush(&n->parent) == -1)
-		fatal("network: send");
 	for (;;) {
 		if ((r = ipc_recv(&n->parent, &m)) == -1)
 			fatal("network: receive");
@@ -633,6 +628,42 @@ batch(struct net *n, struct smtp *smtp)
 	}
 	smtp_close(smtp, smtp_usable(smtp));
 	exit(0);
+}
+
+static __dead void
+batch(struct net *n, struct smtp *smtp)
+{
+	struct ipc_buf	 b;
+
+	ipc_buf_init(&b);
+	if (ipc_compose_buf(&n->parent, MSG_N_READY, -1, &b) == -1 ||
+	    ipc_flush(&n->parent) == -1)
+		fatal("network: send");
+	batch_loop(n, smtp);
+}
+
+/*
+ * After a live mail the server took, with N_KEEP: the result goes to the
+ * parent with NRES_KEPT and the session stays open for the due queue
+ * entries of the same account, as in a flush; closing the channel ends it
+ * with QUIT.  The login is done: the secrets process is let go first.
+ */
+static __dead void
+keep(struct net *n, struct smtp *smtp, struct smtp_result *res,
+    uint32_t flags)
+{
+	if (n->have_peer) {
+		ipc_clear(&n->peer);
+		close(FD_PEER);
+		n->have_peer = 0;
+	}
+	if (n->bodyfd != -1) {
+		close(n->bodyfd);
+		n->bodyfd = -1;
+	}
+	free_envelope(n);
+	send_result(n, res, flags | NRES_KEPT);
+	batch_loop(n, smtp);
 }
 
 int
@@ -698,8 +729,12 @@ network_main(void)
 	switch (n.mode) {
 	case N_MODE_SEND:
 		if (smtp_transaction(smtp, n.from, n.rcpts, n.nrcpt,
-		    &res) == 0)
+		    &res) == 0) {
 			flags |= NRES_DATA_SENT;
+			if ((n.flags & N_KEEP) && !n.aborted &&
+			    smtp_usable(smtp))
+				keep(&n, smtp, &res, flags);
+		}
 		break;
 	case N_MODE_SERVERINFO:
 		send_info(&n, smtp);

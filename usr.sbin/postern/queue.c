@@ -1208,18 +1208,78 @@ queue_command(struct cmdline *cl)
 }
 
 /*
- * After a mail went out with the queue on, what is due goes too, so that
- * a queue fills only while the server is away.
+ * After a mail went out with the queue on, the due entries of the same
+ * account follow over the same session before QUIT, so that a queue fills
+ * only while the server is away; other accounts' entries wait for the
+ * timer.  The network process kept the session (NRES_KEPT) and takes the
+ * entries as in a flush: each checked by a new reader on its own pipe.
+ * When another flusher holds the lock, it sends them.
  */
 void
 queue_after_send(struct send *s)
 {
-	struct cmdline	 cl;
+	struct spool_head	 h;
+	struct qent		*e;
+	char			**ids, *key;
+	size_t			 n, i, valid = 0;
+	time_t			 now = time(NULL), life;
+	int			 first = 1, notice;
 
-	if (s->sp.path == NULL || s->sp.dirfd == -1)
+	if (!(s->n_flags & NRES_KEPT) || s->sp.path == NULL ||
+	    s->sp.dirfd == -1 || spool_lock(&s->sp, 0) == -1)
 		return;
-	memset(&cl, 0, sizeof(cl));
-	cl.mode = MODE_QFLUSH;
-	cl.due = 1;
-	do_flush(&s->sp, &cl);
+	if (spool_list(&s->sp, SPOOL_QUEUE, &ids, &n) == -1) {
+		spool_unlock(&s->sp);
+		return;
+	}
+	memset(&h, 0, sizeof(h));
+	h.account = s->acc->id != NULL ? s->acc->id : empty;
+	h.conffile = s->acc->conffile != NULL ? s->acc->conffile : empty;
+	h.argv = s->cl.argv;
+	h.argc = (size_t)s->cl.argc;
+	key = group_key(&h);
+	if ((e = calloc(n + 1, sizeof(*e))) == NULL)
+		fatal("calloc");
+	for (i = 0; i < n; i++) {
+		if (strcmp(ids[i], s->qid) == 0 ||
+		    load(&s->sp, SPOOL_QUEUE, ids[i], &e[valid]) == -1)
+			continue;
+		e[valid].key = group_key(&e[valid].h);
+		if (e[valid].st.next > now || !key_eq(key, e[valid].key)) {
+			free(e[valid].key);
+			spool_head_free(&e[valid].h);
+			continue;
+		}
+		valid++;
+	}
+	life = lifetime(s->acc);
+	notice = s->acc->queue_notify;
+	for (i = 0; i < valid; i++)
+		if ((time_t)e[i].h.time + life < now)
+			fail_entry(&s->sp, &e[i], "expired: too long in the "
+			    "queue", notice);
+	if (valid > 0) {
+		/* The mail's reader is done: a new one checks the entries. */
+		if (s->reader.ipc.fd != -1) {
+			ipc_clear(&s->reader.ipc);
+			close(s->reader.ipc.fd);
+		}
+		proc_spawn(&s->reader, ROLE_READER, -1, -1,
+		    (char *[]){ NULL });
+		for (i = 0; i < valid; i++)
+			if (!e[i].done && send_entry(s, &s->sp, &e[i], &first,
+			    notice) == -1)
+				break;
+		/* Closing the channels ends the session with QUIT. */
+		stop_children(s);
+		s->n_flags &= ~NRES_KEPT;
+	}
+	for (i = 0; i < valid; i++) {
+		free(e[i].key);
+		spool_head_free(&e[i].h);
+	}
+	free(e);
+	free(key);
+	spool_list_free(ids, n);
+	spool_unlock(&s->sp);
 }
