@@ -244,11 +244,48 @@ def main():
        "all 300 delivered exactly once")
     srv.stop()
 
+    pipelined(sp)
     after_send(sp)
     corrupt(sp)
     msmtpq(sp)
     disk_full(sp)
     crash(sp)
+
+
+def pipelined(sp):
+    """With PIPELINING the next entry's commands follow a dot unasked."""
+    for fail in (None, "dot:1:451"):
+        args = ["--hold-dot", "1", "--hold-dot", "2"]
+        if fail:
+            args += ["--fail", fail]
+        srv = Server(*args)
+        sp.port(1, "")
+        for i in range(1, 4):
+            sp.run(["-odq", "p%d@example.org" % i], mail(i))
+        first = sp.entries()[0]
+        sp.port(srv.port)
+        t0 = time.time()
+        p = sp.run(["-q"])
+        took = time.time() - t0
+        held = [l for l in srv.lines() if "held" in l]
+        what = "a 451 to the first dot" if fail else "three entries"
+        ok(p.returncode == 0 and len(held) == 2 and
+           all(h["next"] == "RSET" for h in held) and took < 15 and
+           srv.sessions() == 1,
+           "%s: RSET, MAIL, RCPT, DATA of the next entry sent before the "
+           "dot's reply" % what)
+        if fail:
+            ok(subjects(srv) == ["mail 2", "mail 3"] and
+               sp.entries() == [first] and
+               sp.status(first).get("error", "").startswith("451"),
+               "a 451 to the first dot in the pipeline: the first stays "
+               "with its retry time, the second and third delivered once")
+            sp.run(["--queue-purge=all"])
+        else:
+            ok(subjects(srv) == ["mail 1", "mail 2", "mail 3"] and
+               sp.entries() == [], "pipelined: each delivered once, the "
+               "queue empty")
+        srv.stop()
 
 
 def after_send(sp):

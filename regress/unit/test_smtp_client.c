@@ -123,7 +123,7 @@ cb_rcpt_status(void *ctx, size_t i, const char *rcpt, int code,
 
 static struct smtp_callbacks callbacks = {
 	&body, cb_auth_start, cb_auth_step, cb_auth_done, cb_body_read,
-	cb_body_commit, cb_rcpt_status
+	cb_body_commit, cb_rcpt_status, NULL, NULL
 };
 
 static void
