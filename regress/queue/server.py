@@ -8,8 +8,12 @@ first MAIL FROM the server ever sees, counted across sessions):
   --fail rcpt:N:CODE   --fail data:N:CODE   --fail dot:N:CODE
   --drop N             close the connection after the Nth mail's 250
   --close421 N         answer 421 and close instead of the Nth MAIL FROM
-Sessions and AUTH commands are counted in the record file too
-("session" and "auth" lines), so a test can count connections and logins.
+  --hold-dot N         keep the reply to the Nth mail's dot until the next
+                       command came (or 20 s passed), and record whether it
+                       came first: a client that pipelines sends it unasked
+Sessions, AUTH commands and QUITs are counted in the record file too
+("session", "auth" and "quit" lines), so a test can count connections and
+logins and see what came before the end of a session.
 """
 import argparse, base64, hashlib, json, os, socket, sys, threading
 
@@ -20,6 +24,7 @@ ap.add_argument("--fail", action="append", default=[])
 ap.add_argument("--drop", type=int, default=0)
 ap.add_argument("--close421", type=int, default=0)
 ap.add_argument("--auth", default="")
+ap.add_argument("--hold-dot", type=int, action="append", default=[])
 args = ap.parse_args()
 
 faults = {}
@@ -60,8 +65,10 @@ def serve(conn):
     rcpts = []
     trans = 0
     rcpt_fail = False
+    pending = None
     while True:
-        line = f.readline()
+        line = pending if pending is not None else f.readline()
+        pending = None
         if not line:
             return
         cmd = line.decode("latin-1").rstrip("\r\n")
@@ -131,6 +138,15 @@ def serve(conn):
                     head += l
                 if l.strip():
                     last = l
+            if trans in args.hold_dot:
+                conn.settimeout(20)
+                try:
+                    pending = f.readline()
+                except (socket.timeout, OSError):
+                    pending = b""
+                conn.settimeout(None)
+                record({"held": trans, "session": sess,
+                        "next": pending.decode("latin-1").strip()})
             code = faults.get(("dot", trans))
             if code:
                 send(code + " not now")
@@ -150,6 +166,7 @@ def serve(conn):
             rcpts = []
             send("250 2.0.0 ok")
         elif up == "QUIT":
+            record({"quit": sess})
             send("221 2.0.0 bye")
             conn.close()
             return

@@ -244,10 +244,92 @@ def main():
        "all 300 delivered exactly once")
     srv.stop()
 
+    pipelined(sp)
+    after_send(sp)
     corrupt(sp)
     msmtpq(sp)
     disk_full(sp)
     crash(sp)
+
+
+def pipelined(sp):
+    """With PIPELINING the next entry's commands follow a dot unasked."""
+    for fail in (None, "dot:1:451"):
+        args = ["--hold-dot", "1", "--hold-dot", "2"]
+        if fail:
+            args += ["--fail", fail]
+        srv = Server(*args)
+        sp.port(1, "")
+        for i in range(1, 4):
+            sp.run(["-odq", "p%d@example.org" % i], mail(i))
+        first = sp.entries()[0]
+        sp.port(srv.port)
+        t0 = time.time()
+        p = sp.run(["-q"])
+        took = time.time() - t0
+        held = [l for l in srv.lines() if "held" in l]
+        what = "a 451 to the first dot" if fail else "three entries"
+        ok(p.returncode == 0 and len(held) == 2 and
+           all(h["next"] == "RSET" for h in held) and took < 15 and
+           srv.sessions() == 1,
+           "%s: RSET, MAIL, RCPT, DATA of the next entry sent before the "
+           "dot's reply" % what)
+        if fail:
+            ok(subjects(srv) == ["mail 2", "mail 3"] and
+               sp.entries() == [first] and
+               sp.status(first).get("error", "").startswith("451"),
+               "a 451 to the first dot in the pipeline: the first stays "
+               "with its retry time, the second and third delivered once")
+            sp.run(["--queue-purge=all"])
+        else:
+            ok(subjects(srv) == ["mail 1", "mail 2", "mail 3"] and
+               sp.entries() == [], "pipelined: each delivered once, the "
+               "queue empty")
+        srv.stop()
+
+
+def after_send(sp):
+    """A live send takes the due entries of its account along, before QUIT."""
+    srv = Server("--auth", "u:secret")
+    other = ("account other\nhost 127.0.0.1\nport %%d\nfrom other@example.com"
+             "\nqueue on\nqueue_dir %s\n" % sp.spool)
+    sp.port(1, other % 1)
+    for i in range(1, 4):
+        sp.run(["-odq", "due%d@example.org" % i], mail(i))
+    p = sp.run(["late@example.org"], mail(4))
+    ok(p.returncode == 0 and len(sp.entries()) == 4,
+       "after-send setup: three entries due, one deferred by a refusal")
+    sp.run(["-a", "other", "-odq", "elsewhere@example.org"], mail(5))
+    late = [e for e in sp.entries() if sp.status(e)]
+    sp.port(srv.port, "auth plain\nuser u\npassword secret\n" +
+            other % srv.port)
+    p = sp.run(["live@example.org"], mail(6))
+    ms = srv.mails()
+    lines = srv.lines()
+    ok(p.returncode == 0 and srv.sessions() == 1 and srv.auths() == 1 and
+       all(m["authed"] and m["session"] == 1 for m in ms) and
+       [m["subject"] for m in ms] == ["mail 6", "mail 1", "mail 2",
+                                      "mail 3"],
+       "a live send: the live mail, then the three due entries of its "
+       "account, over one connection with one AUTH")
+    ok(lines[-1] == {"quit": 1} and
+       len([l for l in lines if "quit" in l]) == 1,
+       "one QUIT, after the due entries")
+    left = sp.entries()
+    ok(len(left) == 2 and late[0] in left,
+       "the entry not yet due and the other account's entry stay queued")
+    p = sp.run(["-q"])
+    ok(sorted(m["subject"] for m in srv.mails()[4:]) == ["mail 4", "mail 5"]
+       and srv.sessions() == 3 and sp.entries() == [],
+       "they go with the next flush, one session per account")
+    # Nothing due: the live mail alone, one session, one QUIT.
+    p = sp.run(["live2@example.org"], mail(7))
+    ok(p.returncode == 0 and srv.sessions() == 4 and
+       srv.mails()[-1]["subject"] == "mail 7" and
+       len([l for l in srv.lines() if "quit" in l]) == 4,
+       "a live send with nothing due: one session, ended with QUIT")
+    sp.port(1, "")
+    srv.stop()
 
 
 def records(data):

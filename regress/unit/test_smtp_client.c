@@ -123,7 +123,7 @@ cb_rcpt_status(void *ctx, size_t i, const char *rcpt, int code,
 
 static struct smtp_callbacks callbacks = {
 	&body, cb_auth_start, cb_auth_step, cb_auth_done, cb_body_read,
-	cb_body_commit, cb_rcpt_status
+	cb_body_commit, cb_rcpt_status, NULL, NULL
 };
 
 static void
@@ -134,6 +134,32 @@ set_body(const char *text)
 	body.len = strlen(text);
 	body.commit = 1;
 	memset(&lmtp, 0, sizeof(lmtp));
+}
+
+/* Pipelining between transactions: another mail follows, outcomes seen. */
+static struct {
+	int	 more;
+	int	 calls;
+	int	 rv;
+	int	 code;
+	char	 msg[64];
+} held;
+
+static int
+cb_more(void *ctx)
+{
+	(void)ctx;
+	return held.more;
+}
+
+static void
+cb_dot_done(void *ctx, int rv, const struct smtp_result *res)
+{
+	(void)ctx;
+	held.calls++;
+	held.rv = rv;
+	held.code = res->exitcode;
+	strlcpy(held.msg, res->smtpmsg, sizeof(held.msg));
 }
 
 static void
@@ -924,6 +950,73 @@ test_session_misc(void)
 		smtp_close(s, 1);
 		finish_server(pid, capfd);
 		ok(server_ok, "RSET pipelined before each later MAIL");
+	}
+	{
+		/*
+		 * The dot held back: it reaches the server with the next
+		 * RSET, MAIL, RCPT and DATA, which arrive before its reply;
+		 * a 451 to it is the first mail's outcome only.
+		 */
+		const char *sc[] = { "S220 x\r\n", "CEHLO localhost",
+		    "S250-x\r\n250 PIPELINING\r\n",
+		    "CMAIL FROM:<f@x>", "CRCPT TO:<r@example.net>", "CDATA",
+		    "S250 ok\r\n250 ok\r\n354 go\r\n", "D",
+		    "CRSET", "CMAIL FROM:<g@x>", "CRCPT TO:<r@example.net>",
+		    "CDATA", "S451 not now\r\n250 reset\r\n250 ok\r\n"
+		    "250 ok\r\n354 go\r\n", "D", "S250 second\r\n",
+		    "CQUIT", "S221 bye\r\n", NULL };
+		struct smtp_callbacks cbh = callbacks;
+
+		cbh.more = cb_more;
+		cbh.dot_done = cb_dot_done;
+		memset(&held, 0, sizeof(held));
+		default_params(&p);
+		pid = start_server(sc, &fd, &capfd);
+		s = smtp_open(fd, &p, NULL, &cbh, &res);
+		set_body("one\r\n");
+		held.more = 1;
+		rv = smtp_transaction(s, "f@x", one, 1, &res);
+		ok(rv == 1 && held.calls == 0, "held dot: the transaction "
+		    "returns 1, no outcome yet");
+		set_body("two\r\n");
+		held.more = 0;
+		rv2 = smtp_transaction(s, "g@x", one, 1, &res2);
+		ok(held.calls == 1 && held.rv == -1 &&
+		    held.code == EX_TEMPFAIL &&
+		    strcmp(held.msg, "451 not now") == 0,
+		    "held dot: its 451 reported as the first mail's outcome");
+		ok(rv2 == 0 && strcmp(res2.smtpmsg, "250 second") == 0 &&
+		    smtp_usable(s), "the second mail, pipelined after it, "
+		    "taken");
+		smtp_close(s, 1);
+		finish_server(pid, capfd);
+		ok(server_ok && held.calls == 1, "dot, RSET, MAIL, RCPT, DATA "
+		    "sent before the dot's reply");
+	}
+	{
+		/* A held dot is answered before QUIT. */
+		const char *sc[] = { "S220 x\r\n", "CEHLO localhost",
+		    "S250-x\r\n250 PIPELINING\r\n",
+		    "CMAIL FROM:<f@x>", "CRCPT TO:<r@example.net>", "CDATA",
+		    "S250 ok\r\n250 ok\r\n354 go\r\n", "D",
+		    "S250 first\r\n", "CQUIT", "S221 bye\r\n", NULL };
+		struct smtp_callbacks cbh = callbacks;
+
+		cbh.more = cb_more;
+		cbh.dot_done = cb_dot_done;
+		memset(&held, 0, sizeof(held));
+		default_params(&p);
+		pid = start_server(sc, &fd, &capfd);
+		s = smtp_open(fd, &p, NULL, &cbh, &res);
+		set_body("one\r\n");
+		held.more = 1;
+		rv = smtp_transaction(s, "f@x", one, 1, &res);
+		smtp_close(s, 1);
+		finish_server(pid, capfd);
+		ok(rv == 1 && held.calls == 1 && held.rv == 0 &&
+		    held.code == EX_OK && strcmp(held.msg, "250 first") == 0 &&
+		    server_ok, "held dot with nothing after it: read at "
+		    "close, before QUIT");
 	}
 	{
 		const char *sc[] = { "S220 x\r\n", "CEHLO localhost",

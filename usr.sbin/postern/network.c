@@ -59,11 +59,21 @@ struct net {
 	int			 aborted;	/* the parent said no dot */
 	int			 bodyfd;	/* the current body pipe */
 	int			 verdict;	/* the parent's verdict came */
+	struct smtp		*smtp;
+	int			 batching;	/* in batch_loop() */
+	/* Batch: the next transaction, sent by the parent after a verdict. */
+	int			 have_next;
+	char			*next_from;
+	char			**next_rcpts;
+	size_t			 next_nrcpt;
+	int			 next_bodyfd;
 };
 
 static void
 result_set(struct smtp_result *res, int code, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+static int	recv_envelope(struct net *, char **, char ***, size_t *,
+		    int *);
 
 static void
 result_set(struct smtp_result *res, int code, const char *fmt, ...)
@@ -471,6 +481,9 @@ cb_body_commit(void *ctx, struct smtp_result *res)
 		fatalx("network: bad body verdict");
 	switch (m.hdr.type) {
 	case MSG_N_BODY_OK:
+		if (n->batching && !n->have_next)
+			n->have_next = recv_envelope(n, &n->next_from,
+			    &n->next_rcpts, &n->next_nrcpt, &n->next_bodyfd);
 		return 0;
 	case MSG_N_BODY_ABORT:
 		n->aborted = 1;
@@ -553,63 +566,112 @@ free_envelope(struct net *n)
 }
 
 /*
- * Queue flush: one transaction per entry, each with its own body pipe,
- * until the parent closes the channel.  Every transaction ends with
- * exactly one verdict from the parent and one result to it, whether or
- * not the body was read, so the two stay in step.
+ * Batch: the next transaction's envelope and body pipe from the parent.
+ * Returns 1, or 0 when the parent closed the channel (or shut its side).
  */
-static void
-batch(struct net *n, struct smtp *smtp)
+static int
+recv_envelope(struct net *n, char **from, char ***rcpts, size_t *nrcpt,
+    int *bodyfd)
 {
-	struct smtp_result	 res;
-	struct ipc_msg		 m;
-	struct ipc_cur		 c;
-	struct ipc_buf		 b;
-	char			*str, **nr;
-	uint32_t		 flags;
-	int			 r;
+	struct ipc_msg	 m;
+	struct ipc_cur	 c;
+	char		*str, **nr;
+	int		 r;
 
-	ipc_buf_init(&b);
-	if (ipc_compose_buf(&n->parent, MSG_N_READY, -1, &b) == -1 ||
-	    ipc_flush(&n->parent) == -1)
-		fatal("network: send");
 	for (;;) {
 		if ((r = ipc_recv(&n->parent, &m)) == -1)
 			fatal("network: receive");
 		if (r == 0)
-			break;
+			return 0;
 		ipc_cur_init(&c, &m);
 		switch (m.hdr.type) {
 		case MSG_N_FROM:
-			if (n->from != NULL || m.fd != -1 ||
-			    ipc_cur_str(&c, &n->from) == -1 || n->from == NULL ||
+			if (*from != NULL || m.fd != -1 ||
+			    ipc_cur_str(&c, from) == -1 || *from == NULL ||
 			    ipc_cur_end(&c) == -1)
 				fatalx("network: bad MSG_N_FROM");
-			continue;
+			break;
 		case MSG_N_RCPT:
 			if (m.fd != -1 || ipc_cur_str(&c, &str) == -1 ||
 			    str == NULL || ipc_cur_end(&c) == -1)
 				fatalx("network: bad MSG_N_RCPT");
-			if ((nr = reallocarray(n->rcpts, n->nrcpt + 1,
+			if ((nr = reallocarray(*rcpts, *nrcpt + 1,
 			    sizeof(*nr))) == NULL)
 				fatal("network: reallocarray");
-			n->rcpts = nr;
-			n->rcpts[n->nrcpt++] = str;
-			continue;
-		case MSG_N_BODY:
-			if (m.fd == -1 || m.datalen != 0 || n->from == NULL)
-				fatalx("network: bad MSG_N_BODY");
+			*rcpts = nr;
+			(*rcpts)[(*nrcpt)++] = str;
 			break;
+		case MSG_N_BODY:
+			if (m.fd == -1 || m.datalen != 0 || *from == NULL)
+				fatalx("network: bad MSG_N_BODY");
+			*bodyfd = m.fd;
+			return 1;
 		default:
 			fatalx("network: unexpected message %u", m.hdr.type);
 		}
-		n->bodyfd = m.fd;
+	}
+}
+
+/* Pipelining between transactions: is the next one here already? */
+static int
+cb_more(void *ctx)
+{
+	struct net	*n = ctx;
+
+	return n->have_next;
+}
+
+/* The reply to a held dot: that transaction's result, as batch_loop's. */
+static void
+cb_dot_done(void *ctx, int rv, const struct smtp_result *res)
+{
+	struct net	*n = ctx;
+
+	(void)rv;	/* res->exitcode says it */
+	send_result(n, res, NRES_DATA_SENT |
+	    (smtp_usable(n->smtp) ? 0 : NRES_BROKEN));
+}
+
+/*
+ * Queue flush: one transaction per entry, each with its own body pipe,
+ * until the parent closes the channel.  Every transaction ends with
+ * exactly one verdict from the parent and one result to it, whether or
+ * not the body was read, so the two stay in step.  After a verdict that
+ * lets the dot go, the parent sends the next entry's envelope at once (or
+ * shuts its side of the channel when there is none): with PIPELINING the
+ * dot then goes with the next RSET, MAIL, RCPT and DATA, and its result
+ * reaches the parent before that transaction's.
+ */
+static __dead void
+batch_loop(struct net *n, struct smtp *smtp)
+{
+	struct smtp_result	 res;
+	struct ipc_msg		 m;
+	uint32_t		 flags;
+	int			 r, t;
+
+	n->smtp = smtp;
+	n->batching = 1;
+	for (;;) {
+		if (n->have_next) {
+			n->from = n->next_from;
+			n->rcpts = n->next_rcpts;
+			n->nrcpt = n->next_nrcpt;
+			n->bodyfd = n->next_bodyfd;
+			n->next_from = NULL;
+			n->next_rcpts = NULL;
+			n->next_nrcpt = 0;
+			n->next_bodyfd = -1;
+			n->have_next = 0;
+		} else if (recv_envelope(n, &n->from, &n->rcpts, &n->nrcpt,
+		    &n->bodyfd) == 0)
+			break;
 		n->verdict = 0;
 		n->aborted = 0;
 		flags = 0;
 		memset(&res, 0, sizeof(res));
-		if (smtp_transaction(smtp, n->from, n->rcpts, n->nrcpt,
-		    &res) == 0)
+		if ((t = smtp_transaction(smtp, n->from, n->rcpts, n->nrcpt,
+		    &res)) == 0)
 			flags |= NRES_DATA_SENT;
 		/* The reader sees the pipe close and reports at once. */
 		close(n->bodyfd);
@@ -624,15 +686,54 @@ batch(struct net *n, struct smtp *smtp)
 			    m.hdr.type != MSG_N_BODY_ABORT))
 				fatalx("network: bad body verdict");
 		}
+		free_envelope(n);
+		/* A held dot: its result goes with the next transaction. */
+		if (t == 1)
+			continue;
 		if (n->aborted)
 			flags |= NRES_ABORTED;
 		if (!smtp_usable(smtp))
 			flags |= NRES_BROKEN;
 		send_result(n, &res, flags);
-		free_envelope(n);
 	}
 	smtp_close(smtp, smtp_usable(smtp));
 	exit(0);
+}
+
+static __dead void
+batch(struct net *n, struct smtp *smtp)
+{
+	struct ipc_buf	 b;
+
+	ipc_buf_init(&b);
+	if (ipc_compose_buf(&n->parent, MSG_N_READY, -1, &b) == -1 ||
+	    ipc_flush(&n->parent) == -1)
+		fatal("network: send");
+	batch_loop(n, smtp);
+}
+
+/*
+ * After a live mail the server took, with N_KEEP: the result goes to the
+ * parent with NRES_KEPT and the session stays open for the due queue
+ * entries of the same account, as in a flush; closing the channel ends it
+ * with QUIT.  The login is done: the secrets process is let go first.
+ */
+static __dead void
+keep(struct net *n, struct smtp *smtp, struct smtp_result *res,
+    uint32_t flags)
+{
+	if (n->have_peer) {
+		ipc_clear(&n->peer);
+		close(FD_PEER);
+		n->have_peer = 0;
+	}
+	if (n->bodyfd != -1) {
+		close(n->bodyfd);
+		n->bodyfd = -1;
+	}
+	free_envelope(n);
+	send_result(n, res, flags | NRES_KEPT);
+	batch_loop(n, smtp);
 }
 
 int
@@ -652,6 +753,7 @@ network_main(void)
 	memset(&res, 0, sizeof(res));
 	n.sock = -1;
 	n.bodyfd = FD_BODY;
+	n.next_bodyfd = -1;
 	ipc_init(&n.parent, FD_PARENT);
 	if ((n.have_peer = fcntl(FD_PEER, F_GETFD) != -1))
 		ipc_init(&n.peer, FD_PEER);
@@ -690,6 +792,8 @@ network_main(void)
 	cb.body_read = cb_body_read;
 	cb.body_commit = cb_body_commit;
 	cb.rcpt_status = cb_rcpt_status;
+	cb.more = cb_more;
+	cb.dot_done = cb_dot_done;
 
 	if (n.proxy_host != NULL && socks5(&n, &res) == -1)
 		goto done;
@@ -698,8 +802,12 @@ network_main(void)
 	switch (n.mode) {
 	case N_MODE_SEND:
 		if (smtp_transaction(smtp, n.from, n.rcpts, n.nrcpt,
-		    &res) == 0)
+		    &res) == 0) {
 			flags |= NRES_DATA_SENT;
+			if ((n.flags & N_KEEP) && !n.aborted &&
+			    smtp_usable(smtp))
+				keep(&n, smtp, &res, flags);
+		}
 		break;
 	case N_MODE_SERVERINFO:
 		send_info(&n, smtp);

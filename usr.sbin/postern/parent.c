@@ -350,6 +350,9 @@ start_network(struct send *s, int peer, uint32_t mode, const char *etrn)
 		flags |= N_DEBUG;
 	if (a->protocol == PROTO_LMTP)
 		flags |= N_LMTP;
+	/* With the queue on, due entries may follow over the same session. */
+	if (mode == N_MODE_SEND && s->queueing)
+		flags |= N_KEEP;
 	if (!a->tls)
 		tls = SMTP_TLS_OFF;
 	else
@@ -678,7 +681,8 @@ outcome(struct send *s, const char **errmsg)
 
 	*errmsg = NULL;
 	for (i = 0; i < 3; i++)
-		if (proc_wait(c[i], msg[i], sizeof(msg[i])) != 0 &&
+		if (!(c[i] == &s->network && (s->n_flags & NRES_KEPT)) &&
+		    proc_wait(c[i], msg[i], sizeof(msg[i])) != 0 &&
 		    (code == -1 || c[i] == s->culprit)) {
 			code = EX_SOFTWARE;
 			*errmsg = msg[i];
@@ -705,6 +709,28 @@ outcome(struct send *s, const char **errmsg)
 	return EX_OK;
 }
 
+/*
+ * A network process that kept its session open after the mail (NRES_KEPT)
+ * ends it with QUIT once its channel closes.  The mail went out already:
+ * a failure now is only worth a warning.
+ */
+void
+network_release(struct send *s)
+{
+	char	 msg[512];
+
+	if (!(s->n_flags & NRES_KEPT) || s->network.pid <= 0)
+		return;
+	if (s->network.ipc.fd != -1) {
+		ipc_clear(&s->network.ipc);
+		close(s->network.ipc.fd);
+		s->network.ipc.fd = -1;
+	}
+	if (proc_wait(&s->network, msg, sizeof(msg)) != 0)
+		log_warnx("%s", msg);
+	s->n_flags &= ~NRES_KEPT;
+}
+
 static int
 finish(struct send *s)
 {
@@ -717,8 +743,10 @@ finish(struct send *s)
 		code = EX_SOFTWARE;
 		errmsg = "the mail was not sent";
 	}
-	if (s->queueing && queue_finish(s, code, errmsg))
+	if (s->queueing && queue_finish(s, code, errmsg)) {
+		network_release(s);
 		return EX_OK;
+	}
 	memset(&l, 0, sizeof(l));
 	l.from = s->from;
 	l.rcpts = s->rcpts;
@@ -738,6 +766,7 @@ finish(struct send *s)
 	maillog_write(s->acc, &l);
 	if (code == EX_OK && s->queueing)
 		queue_after_send(s);
+	network_release(s);
 	return code;
 }
 

@@ -64,5 +64,6 @@ void	parse_error(const struct ipc_msg *, int *, char *, size_t);
 void	start_secrets(struct send *, int);
 void	start_network(struct send *, int, uint32_t, const char *);
 void	hand_socket(struct send *);
+void	network_release(struct send *);
 
 #endif

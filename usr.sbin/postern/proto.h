@@ -113,6 +113,9 @@ enum msg_type {
 #define N_TLS_CERTCHECK		0x01
 #define N_DEBUG			0x02
 #define N_LMTP			0x04
+#define N_KEEP			0x08	/* N_MODE_SEND: after a mail the server
+					   took, keep the session for the
+					   parent's due queue entries */
 
 /* The tls and auth modes are enum smtp_tls_mode and smtp_auth_mode. */
 #define N_MODE_SEND		0
@@ -127,5 +130,9 @@ enum msg_type {
 #define NRES_DATA_SENT		0x01	/* the final dot was sent */
 #define NRES_ABORTED		0x02	/* stopped before the dot: R failed */
 #define NRES_BROKEN		0x04	/* the session can carry no more mail */
+#define NRES_KEPT		0x08	/* N_KEEP: the session stays open, the
+					   network process goes on as in
+					   N_MODE_BATCH until the parent closes
+					   the channel */
 
 #endif

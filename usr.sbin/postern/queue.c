@@ -614,43 +614,98 @@ stop_children(struct send *s)
 			log_warnx("%s", msg);
 }
 
-/* One entry over the open session.  Returns 0 to go on, -1 to stop. */
-static int
-send_entry(struct send *s, struct spool *sp, struct qent *e, int *first,
-    int notice)
+/* An entry offered to the network process, its reader not started. */
+struct pend {
+	struct qent	*e;
+	int		 fd;	/* the entry, for the reader */
+	int		 wr;	/* the body pipe's write end, for the reader */
+};
+
+static void
+pend_drop(struct pend *pd)
 {
+	if (pd->fd != -1)
+		close(pd->fd);
+	if (pd->wr != -1)
+		close(pd->wr);
+	pd->fd = pd->wr = -1;
+}
+
+/*
+ * Offer the first entry from v[*i] on that is not done and still there:
+ * its envelope and the read end of a fresh pipe go to the network
+ * process.  Returns 1, 0 when none is left, -1 when the network process
+ * is gone.
+ */
+static int
+offer(struct send *s, struct spool *sp, struct qent **v, size_t n,
+    size_t *i, struct pend *pd)
+{
+	struct ipc_buf	 b;
+	int		 p[2], fd = -1;
+	size_t		 k;
+
+	pd->fd = pd->wr = -1;
+	for (; *i < n; (*i)++)
+		if (!v[*i]->done && (fd = spool_openentry(sp, SPOOL_QUEUE,
+		    v[*i]->id)) != -1)
+			break;	/* otherwise purged meanwhile */
+	if (*i >= n)
+		return 0;
+	pd->e = v[(*i)++];
+	pd->fd = fd;
+	if (pipe2(p, O_CLOEXEC) == -1)
+		fatal("pipe");
+	pd->wr = p[1];
+	ipc_buf_init(&b);
+	ipc_buf_str(&b, pd->e->h.from);
+	if (nsend(&s->network, MSG_N_FROM, -1, &b) == -1)
+		goto broken;
+	for (k = 0; k < pd->e->h.nrcpt; k++) {
+		ipc_buf_init(&b);
+		ipc_buf_str(&b, pd->e->h.rcpts[k]);
+		if (nsend(&s->network, MSG_N_RCPT, -1, &b) == -1)
+			goto broken;
+	}
+	ipc_buf_init(&b);
+	/* The read end goes with the message, sent or not. */
+	if (nsend(&s->network, MSG_N_BODY, p[0], &b) == -1) {
+		pend_drop(pd);
+		return -1;
+	}
+	return 1;
+broken:
+	close(p[0]);
+	pend_drop(pd);
+	return -1;
+}
+
+/*
+ * One offered entry over the open session: the reader checks it into its
+ * pipe, the network process gets the verdict.  When the verdict lets the
+ * dot go, the next entry is offered at once (or the parent's side of the
+ * channel is shut when none is left), so that with PIPELINING the dot
+ * travels with the next envelope; this entry's result is still read and
+ * acted on first.  Returns 1 with *next offered, 0 when none is left, -1
+ * to stop.
+ */
+static int
+send_entry(struct send *s, struct spool *sp, struct pend *pd,
+    struct qent **v, size_t n, size_t *i, struct pend *next, int notice)
+{
+	struct qent	*e = pd->e;
 	struct ipc_buf	 b;
 	struct ipc_msg	 m;
 	struct ipc_cur	 c;
 	struct nres	 r;
 	char		 rmsg[1024], why[1400];
 	uint64_t	 x, y;
-	int		 p[2], fd, rcode = EX_SOFTWARE, rdead = 0;
-	size_t		 i;
+	int		 rcode = EX_SOFTWARE, rdead = 0, offered = 0, broken;
 
-	if ((fd = spool_openentry(sp, SPOOL_QUEUE, e->id)) == -1)
-		return 0;	/* purged meanwhile */
-	if (pipe2(p, O_CLOEXEC) == -1)
-		fatal("pipe");
+	next->fd = next->wr = -1;
 	ipc_buf_init(&b);
-	ipc_buf_str(&b, e->h.from);
-	if (nsend(&s->network, MSG_N_FROM, -1, &b) == -1)
-		goto broken;
-	for (i = 0; i < e->h.nrcpt; i++) {
-		ipc_buf_init(&b);
-		ipc_buf_str(&b, e->h.rcpts[i]);
-		if (nsend(&s->network, MSG_N_RCPT, -1, &b) == -1)
-			goto broken;
-	}
-	ipc_buf_init(&b);
-	if (nsend(&s->network, MSG_N_BODY, p[0], &b) == -1) {
-		p[0] = -1;
-		goto broken;
-	}
-	p[0] = -1;
-	ipc_buf_init(&b);
-	if (nsend(&s->reader, MSG_R_ENTRY, fd, &b) == -1 ||
-	    nsend(&s->reader, MSG_R_PIPE, p[1], &b) == -1) {
+	if (nsend(&s->reader, MSG_R_ENTRY, pd->fd, &b) == -1 ||
+	    nsend(&s->reader, MSG_R_PIPE, pd->wr, &b) == -1) {
 		/*
 		 * The reader is gone: close the pipe's write end still queued
 		 * for it, or the network process would wait for the body.
@@ -658,8 +713,7 @@ send_entry(struct send *s, struct spool *sp, struct qent *e, int *first,
 		ipc_clear(&s->reader.ipc);
 		rdead = 1;
 	}
-	fd = p[1] = -1;
-	*first = 0;
+	pd->fd = pd->wr = -1;
 
 	strlcpy(rmsg, "the reader process went away", sizeof(rmsg));
 	if (!rdead && ipc_recv(&s->reader.ipc, &m) == 1) {
@@ -677,9 +731,17 @@ send_entry(struct send *s, struct spool *sp, struct qent *e, int *first,
 		rdead = 1;
 	ipc_buf_init(&b);
 	if (nsend(&s->network, rcode == EX_OK ? MSG_N_BODY_OK :
-	    MSG_N_BODY_ABORT, -1, &b) == -1 ||
-	    ipc_recv(&s->network.ipc, &m) != 1)
-		goto broken;
+	    MSG_N_BODY_ABORT, -1, &b) == -1)
+		return -1;
+	if (rcode == EX_OK && !rdead) {
+		offered = offer(s, sp, v, n, i, next);
+		if (offered == 0)
+			shutdown(s->network.ipc.fd, SHUT_WR);
+	}
+	if (ipc_recv(&s->network.ipc, &m) != 1) {
+		pend_drop(next);
+		return -1;
+	}
 	parse_result(&m, &r);
 
 	if (r.code == EX_OK && (r.flags & NRES_DATA_SENT)) {
@@ -709,20 +771,32 @@ send_entry(struct send *s, struct spool *sp, struct qent *e, int *first,
 			defer(sp, e, why);
 		log_entry(s, e, (int)r.code, &r, why);
 	}
-	if ((r.flags & NRES_BROKEN) || rdead) {
-		nres_free(&r);
+	broken = (r.flags & NRES_BROKEN) != 0;
+	nres_free(&r);
+	/* An entry offered but never started stays untouched. */
+	if (broken || rdead || offered == -1) {
+		pend_drop(next);
 		return -1;
 	}
-	nres_free(&r);
-	return 0;
-broken:
-	if (p[0] != -1)
-		close(p[0]);
-	if (p[1] != -1)
-		close(p[1]);
-	if (fd != -1)
-		close(fd);
-	return -1;
+	if (rcode == EX_OK)
+		return offered;
+	return offer(s, sp, v, n, i, next);
+}
+
+/* The entries of v over the open session, in order. */
+static void
+send_entries(struct send *s, struct spool *sp, struct qent **v, size_t n,
+    int notice)
+{
+	struct pend	 cur, next;
+	size_t		 i = 0;
+	int		 r;
+
+	r = offer(s, sp, v, n, &i, &cur);
+	while (r == 1) {
+		r = send_entry(s, sp, &cur, v, n, &i, &next, notice);
+		cur = next;
+	}
 }
 
 /*
@@ -738,7 +812,7 @@ flush_group(struct spool *sp, struct qent **v, size_t n)
 	struct nres	 r;
 	struct qent	*e0 = v[0];
 	char		 err[2048], **argv;
-	int		 rc, sp2[2], first = 1, notice;
+	int		 rc, sp2[2], notice;
 	time_t		 now = time(NULL), life;
 	size_t		 i, left;
 
@@ -821,12 +895,7 @@ flush_group(struct spool *sp, struct qent **v, size_t n)
 		return;
 	}
 	proc_spawn(&s.reader, ROLE_READER, -1, -1, (char *[]){ NULL });
-	for (i = 0; i < n; i++) {
-		if (v[i]->done)
-			continue;
-		if (send_entry(&s, sp, v[i], &first, notice) == -1)
-			break;
-	}
+	send_entries(&s, sp, v, n, notice);
 	/* Closing the channel ends the session with QUIT. */
 	stop_children(&s);
 	account_free(s.acc);
@@ -1208,18 +1277,80 @@ queue_command(struct cmdline *cl)
 }
 
 /*
- * After a mail went out with the queue on, what is due goes too, so that
- * a queue fills only while the server is away.
+ * After a mail went out with the queue on, the due entries of the same
+ * account follow over the same session before QUIT, so that a queue fills
+ * only while the server is away; other accounts' entries wait for the
+ * timer.  The network process kept the session (NRES_KEPT) and takes the
+ * entries as in a flush: each checked by a new reader on its own pipe.
+ * When another flusher holds the lock, it sends them.
  */
 void
 queue_after_send(struct send *s)
 {
-	struct cmdline	 cl;
+	struct spool_head	 h;
+	struct qent		*e, **v;
+	char			**ids, *key;
+	size_t			 n, i, valid = 0;
+	time_t			 now = time(NULL), life;
+	int			 notice;
 
-	if (s->sp.path == NULL || s->sp.dirfd == -1)
+	if (!(s->n_flags & NRES_KEPT) || s->sp.path == NULL ||
+	    s->sp.dirfd == -1 || spool_lock(&s->sp, 0) == -1)
 		return;
-	memset(&cl, 0, sizeof(cl));
-	cl.mode = MODE_QFLUSH;
-	cl.due = 1;
-	do_flush(&s->sp, &cl);
+	if (spool_list(&s->sp, SPOOL_QUEUE, &ids, &n) == -1) {
+		spool_unlock(&s->sp);
+		return;
+	}
+	memset(&h, 0, sizeof(h));
+	h.account = s->acc->id != NULL ? s->acc->id : empty;
+	h.conffile = s->acc->conffile != NULL ? s->acc->conffile : empty;
+	h.argv = s->cl.argv;
+	h.argc = (size_t)s->cl.argc;
+	key = group_key(&h);
+	if ((e = calloc(n + 1, sizeof(*e))) == NULL)
+		fatal("calloc");
+	for (i = 0; i < n; i++) {
+		if (strcmp(ids[i], s->qid) == 0 ||
+		    load(&s->sp, SPOOL_QUEUE, ids[i], &e[valid]) == -1)
+			continue;
+		e[valid].key = group_key(&e[valid].h);
+		if (e[valid].st.next > now || !key_eq(key, e[valid].key)) {
+			free(e[valid].key);
+			spool_head_free(&e[valid].h);
+			continue;
+		}
+		valid++;
+	}
+	life = lifetime(s->acc);
+	notice = s->acc->queue_notify;
+	for (i = 0; i < valid; i++)
+		if ((time_t)e[i].h.time + life < now)
+			fail_entry(&s->sp, &e[i], "expired: too long in the "
+			    "queue", notice);
+	if (valid > 0) {
+		/* The mail's reader is done: a new one checks the entries. */
+		if (s->reader.ipc.fd != -1) {
+			ipc_clear(&s->reader.ipc);
+			close(s->reader.ipc.fd);
+		}
+		proc_spawn(&s->reader, ROLE_READER, -1, -1,
+		    (char *[]){ NULL });
+		if ((v = calloc(valid, sizeof(*v))) == NULL)
+			fatal("calloc");
+		for (i = 0; i < valid; i++)
+			v[i] = &e[i];
+		send_entries(s, &s->sp, v, valid, notice);
+		free(v);
+		/* Closing the channels ends the session with QUIT. */
+		stop_children(s);
+		s->n_flags &= ~NRES_KEPT;
+	}
+	for (i = 0; i < valid; i++) {
+		free(e[i].key);
+		spool_head_free(&e[i].h);
+	}
+	free(e);
+	free(key);
+	spool_list_free(ids, n);
+	spool_unlock(&s->sp);
 }

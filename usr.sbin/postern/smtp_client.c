@@ -49,6 +49,8 @@ struct smtp {
 	int			 closing;	/* the server said 421 */
 	int			 quit_sent;
 	size_t			 ntrans;
+	int			 dot_held;	/* a dot whose reply is unread */
+	size_t			 held_size;
 
 	char			 rbuf[SMTP_RBUF_SIZE];
 	size_t			 rpos, rlen;
@@ -955,6 +957,45 @@ check_envelope_reply(struct smtp *s, int kind, const char *from,
 }
 
 /*
+ * The reply to a dot held back for pipelining: flush what is buffered,
+ * read it and hand the outcome to dot_done().  Returns -1 when the session
+ * broke, 0 otherwise, whatever the reply said.
+ */
+static int	final_replies(struct smtp *, char *const *, size_t,
+		    struct smtp_result *);
+
+static int
+held_dot(struct smtp *s)
+{
+	const struct smtp_callbacks *cb = s->cb;
+	struct smtp_result	*r;
+	int			 rv = 0;
+
+	if (!s->dot_held)
+		return 0;
+	s->dot_held = 0;
+	if ((r = calloc(1, sizeof(*r))) == NULL) {
+		s->broken = 1;
+		return -1;
+	}
+	if (s->broken) {
+		res_error(r, EX_IOERR, "the connection to the server is no "
+		    "longer usable");
+		rv = -1;
+	} else if (wbuf_flush(s, r) == -1 || final_replies(s, NULL, 0,
+	    r) == -1)
+		rv = -1;
+	else {
+		r->exitcode = EX_OK;
+		r->errmsg[0] = '\0';
+		r->mailsize = s->held_size;
+	}
+	cb->dot_done(cb->ctx, rv, r);
+	free(r);
+	return s->broken ? -1 : 0;
+}
+
+/*
  * MAIL, RCPT and DATA, as groups of up to SMTP_PIPELINE_MAX commands when
  * the server pipelines, one by one otherwise.  All replies of a group are
  * read so that the session stays in step; the first refusal is reported.
@@ -977,10 +1018,20 @@ envelope(struct smtp *s, const char *from, char *const *rcpts, size_t nrcpt,
 		end = i + group < ncmd ? i + group : ncmd;
 		for (j = i; j < end; j++)
 			if (queue_envelope_cmd(s, KIND(j), from, RCPT(j),
-			    res) == -1)
+			    res) == -1) {
+				(void)held_dot(s);
 				return -1;
-		if (wbuf_flush(s, res) == -1)
+			}
+		if (wbuf_flush(s, res) == -1) {
+			(void)held_dot(s);
 			return -1;
+		}
+		/* A held dot's reply comes before those of this group. */
+		if (held_dot(s) == -1) {
+			res_error(res, EX_IOERR, "the connection to the "
+			    "server is no longer usable");
+			return -1;
+		}
 		for (j = i; j < end; j++) {
 			kind = KIND(j);
 			if (read_reply(s, res) == -1)
@@ -1122,7 +1173,8 @@ final_replies(struct smtp *s, char *const *rcpts, size_t nrcpt,
  * One mail: RSET first unless it is the first on this connection, the
  * envelope, the body from body_read(), and the final dot only after
  * body_commit() agreed.  from "" or "<>" is the null sender.  Returns 0 when
- * the server took the mail (for every recipient with LMTP).  After a
+ * the server took the mail (for every recipient with LMTP), 1 when the dot
+ * is held for the next transaction (see more() and dot_done()).  After a
  * failure smtp_usable() says whether another transaction may follow.
  */
 int
@@ -1134,11 +1186,13 @@ smtp_transaction(struct smtp *s, const char *from, char *const *rcpts,
 
 	res_clear(res);
 	if (s->broken) {
+		(void)held_dot(s);
 		res_error(res, EX_SOFTWARE,
 		    "the connection to the server is no longer usable");
 		return -1;
 	}
 	if (nrcpt == 0) {
+		(void)held_dot(s);
 		res_error(res, EX_USAGE, "no recipients found");
 		return -1;
 	}
@@ -1148,11 +1202,15 @@ smtp_transaction(struct smtp *s, const char *from, char *const *rcpts,
 	}
 	if (strcmp(from, "<>") == 0)
 		from = "";
-	if (check_address(from, res) == -1)
+	if (check_address(from, res) == -1) {
+		(void)held_dot(s);
 		return -1;
+	}
 	for (i = 0; i < nrcpt; i++)
-		if (check_address(rcpts[i], res) == -1)
+		if (check_address(rcpts[i], res) == -1) {
+			(void)held_dot(s);
 			return -1;
+		}
 
 	if (envelope(s, from, rcpts, nrcpt, res) == -1) {
 		s->ntrans++;
@@ -1176,7 +1234,16 @@ smtp_transaction(struct smtp *s, const char *from, char *const *rcpts,
 		    "end of the mail data");
 		return -1;
 	}
-	if (cmd_queue(s, res, NULL, ".") == -1 || wbuf_flush(s, res) == -1)
+	if (cmd_queue(s, res, NULL, ".") == -1)
+		return -1;
+	if (s->protocol != SMTP_PROTO_LMTP &&
+	    (s->caps.flags & SMTP_CAP_PIPELINING) && cb->more != NULL &&
+	    cb->dot_done != NULL && cb->more(cb->ctx)) {
+		s->dot_held = 1;
+		s->held_size = mailsize;
+		return 1;
+	}
+	if (wbuf_flush(s, res) == -1)
 		return -1;
 	if (final_replies(s, rcpts, nrcpt, res) == -1)
 		return -1;
@@ -1239,6 +1306,8 @@ smtp_close(struct smtp *s, int send_quit)
 {
 	if (s == NULL)
 		return;
+	/* A held dot is never left unanswered. */
+	(void)held_dot(s);
 	if (send_quit)
 		quit(s);
 	smtp_free(s);

@@ -110,6 +110,17 @@ struct smtp_callbacks {
 	/* LMTP, optional: the reply for recipient i after the data. */
 	void	(*rcpt_status)(void *, size_t i, const char *rcpt, int code,
 		    const char *text);
+	/*
+	 * Optional, both or neither: more() says, once body_commit() agreed,
+	 * whether another transaction follows at once.  Then, over SMTP with
+	 * PIPELINING, the final dot waits in the output buffer and goes with
+	 * the next transaction's RSET, MAIL, RCPT and DATA (RFC 2920: the
+	 * message content may start a group); smtp_transaction() returns 1,
+	 * and dot_done() gets the mail's outcome (0: taken) as soon as the
+	 * dot's reply is read, before the replies of that group.
+	 */
+	int	(*more)(void *);
+	void	(*dot_done)(void *, int, const struct smtp_result *);
 };
 
 struct smtp;
