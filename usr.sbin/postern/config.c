@@ -855,15 +855,20 @@ start_account(struct parser *p, char *arg)
 	return EX_OK;
 }
 
-static int
-parse_line(struct parser *p, char *line, int depth)
+/*
+ * Split a line of the grammar in place into its command and argument,
+ * blanks trimmed and one pair of enclosing quotes removed.  Returns 0 for
+ * an empty line or a comment.
+ */
+int
+config_split_line(char *line, char **cmdp, char **argp)
 {
-	char	*cmd, *arg, msg[512];
+	char	*cmd, *arg;
 	size_t	 len;
 
 	cmd = trim(line);
 	if (*cmd == '\0' || *cmd == '#')
-		return EX_OK;
+		return 0;
 	for (arg = cmd; *arg != '\0' && !isspace((unsigned char)*arg); arg++)
 		;
 	if (*arg != '\0')
@@ -874,6 +879,18 @@ parse_line(struct parser *p, char *line, int depth)
 		arg[len - 1] = '\0';
 		arg++;
 	}
+	*cmdp = cmd;
+	*argp = arg;
+	return 1;
+}
+
+static int
+parse_line(struct parser *p, char *line, int depth)
+{
+	char	*cmd, *arg, msg[512];
+
+	if (!config_split_line(line, &cmd, &arg))
+		return EX_OK;
 
 	if (strcmp(cmd, "eval") == 0) {
 		if (*arg == '\0') {

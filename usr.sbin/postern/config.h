@@ -224,6 +224,8 @@ void		 config_init(struct config *);
 void		 config_clear(struct config *);
 void		 config_note(struct config *, const char *, ...)
 		    __attribute__((format(printf, 2, 3)));
+/* One line of the grammar: its command and argument; 0 if blank. */
+int		 config_split_line(char *, char **, char **);
 /*
  * Parse one file into list (appended), as msmtp's parser does.  *secrets
  * is set when the file itself contains a password command.  Errors:

@@ -286,18 +286,6 @@ is_sys_name(const char *id)
 	return 0;
 }
 
-/* The first word of a configuration line. */
-static int
-first_word(const char *line, const char *word)
-{
-	size_t	 n = strlen(word);
-
-	while (isspace((unsigned char)*line))
-		line++;
-	return strncmp(line, word, n) == 0 &&
-	    (line[n] == '\0' || isspace((unsigned char)line[n]));
-}
-
 /*
  * The system configuration, read as the invoking user: it must be root's
  * alone, and it holds neither a secret nor a command to run.  Its account
@@ -310,7 +298,7 @@ sysmode_load_system(const char *path, char *err, size_t errlen)
 	struct account		*a;
 	struct stat		 st;
 	FILE			*fp;
-	char			*line = NULL;
+	char			*line = NULL, *cmd, *arg;
 	size_t			 linesize = 0;
 	int			 rc, lineno = 0;
 
@@ -327,8 +315,9 @@ sysmode_load_system(const char *path, char *err, size_t errlen)
 	}
 	while (getline(&line, &linesize, fp) != -1) {
 		lineno++;
-		if (first_word(line, "eval") || first_word(line, "password") ||
-		    first_word(line, "passwordeval")) {
+		if (config_split_line(line, &cmd, &arg) &&
+		    (strcmp(cmd, "eval") == 0 || strcmp(cmd, "password") == 0 ||
+		    strcmp(cmd, "passwordeval") == 0)) {
 			free(line);
 			fclose(fp);
 			snprintf(err, errlen, "%s: line %d: eval, password and "
@@ -492,25 +481,13 @@ sysmode_trace(const char *date)
 	for (i = 0; h[i] != '\0'; i++)
 		if (!isalnum((unsigned char)h[i]) && strchr(".-", h[i]) == NULL)
 			h[i] = '-';
-	if (asprintf(&s, "Received: by %s (postern, from userid %lu %s); %s", h, (unsigned long)getuid(), sysmode_user(), date) == -1)
+	if (asprintf(&s, "Received: by %s (postern, from userid %lu %s); %s",
+	    h, (unsigned long)getuid(), sysmode_user(), date) == -1)
 		fatal("asprintf");
 	return s;
 }
 
 /* ----------------------------------------------------------- secrets */
-
-static char *
-trim(char *s)
-{
-	char	*e;
-
-	while (isspace((unsigned char)*s))
-		s++;
-	e = s + strlen(s);
-	while (e > s && isspace((unsigned char)e[-1]))
-		*--e = '\0';
-	return s;
-}
 
 static void
 wipe(char **p)
@@ -553,27 +530,15 @@ parse_secrets(char *buf, const char *id, struct sys_secret *e, char *err,
     size_t errlen)
 {
 	char	*line, *next, *cmd, *arg;
-	size_t	 len;
 	int	 lineno = 0, mine = 0, found = 0;
 
 	for (line = buf; line != NULL; line = next) {
 		lineno++;
 		if ((next = strchr(line, '\n')) != NULL)
 			*next++ = '\0';
-		cmd = trim(line);
-		if (*cmd == '\0' || *cmd == '#')
+		/* The configuration's own grammar, with fewer commands. */
+		if (!config_split_line(line, &cmd, &arg))
 			continue;
-		for (arg = cmd; *arg != '\0' && !isspace((unsigned char)*arg);
-		    arg++)
-			;
-		if (*arg != '\0')
-			*arg++ = '\0';
-		arg = trim(arg);
-		len = strlen(arg);
-		if (len >= 2 && arg[0] == '"' && arg[len - 1] == '"') {
-			arg[len - 1] = '\0';
-			arg++;
-		}
 		/* Messages name the line and the command, never a value. */
 		if (strcmp(cmd, "account") == 0) {
 			if (*arg == '\0' || strpbrk(arg, ":,") != NULL) {
