@@ -4,18 +4,38 @@ for a system account's secret as the parent and the network process would.
 
 usage: fakeparent.py POSTERN ACCOUNT OUT
 
-Message numbers are those of usr.sbin/postern/proto.h.  Everything the
+Message numbers are read from usr.sbin/postern/proto.h.  Everything the
 role sends back is written to OUT.  Exits 0 when it answered with an error
 and never with a mechanism.
 """
 
 import os
+import re
 import socket
 import struct
 import sys
 
-MSG_S_CONFIG, MSG_S_READY, MSG_S_ERROR = 8, 9, 10
-MSG_AUTH_START, MSG_AUTH_MECH = 24, 27
+
+
+def msg_numbers():
+    """The values of enum msg_type, counted as the compiler does."""
+    here = os.path.dirname(os.path.abspath(__file__))
+    with open(os.path.join(here, "../../usr.sbin/postern/proto.h")) as f:
+        text = f.read()
+    body = text[text.index("enum msg_type {"):]
+    body = body[:body.index("};")]
+    body = re.sub(r"/\*.*?\*/", "", body, flags=re.S)
+    nums, n = {}, 0
+    for m in re.finditer(r"(MSG_[A-Z0-9_]+)\s*(?:=\s*(\d+))?", body):
+        n = int(m.group(2)) if m.group(2) else n + 1
+        nums[m.group(1)] = n
+    return nums
+
+
+_N = msg_numbers()
+MSG_S_CONFIG, MSG_S_READY, MSG_S_ERROR = (_N["MSG_S_CONFIG"], _N["MSG_S_READY"],
+                                          _N["MSG_S_ERROR"])
+MSG_AUTH_START, MSG_AUTH_MECH = _N["MSG_AUTH_START"], _N["MSG_AUTH_MECH"]
 NULL = 0xffffffff
 
 
