@@ -7,8 +7,8 @@
  * of the invoking user (0600 while it is written), checks it whole, and
  * marks it complete (0640) only then; it prints the entry's ID.  What the
  * entry says about its sender does not matter: the flusher attributes it
- * to the file's owner.  It reads no file by name but the directory, and
- * takes no option.
+ * to the file's owner.  With -s ID or -p ID it shows or removes one entry
+ * of the invoking user's own; with -l, for root alone, it lists them all.
  */
 #include <sys/types.h>
 #ifdef __linux__
@@ -19,6 +19,7 @@
 #include <sys/stat.h>
 #include <sys/time.h>
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -98,6 +99,60 @@ prologue(void)
 	}
 }
 
+/*
+ * -s ID: copy the invoking user's own entry to standard output.
+ * -p ID: remove it.  An entry of another user is "no such entry", as is
+ * one that does not exist; root may see and remove any.  The sticky
+ * directory lets the kernel refuse the removal of another's file too.
+ */
+static int
+entry(int op, const char *id)
+{
+	struct stat	 st;
+	char		 buf[65536];
+	ssize_t		 n;
+	int		 fd;
+
+	if (!spool_valid_id(id))
+		fail(EX_USAGE, "not a queue ID");
+	snprintf(path, sizeof(path), "%s/%s", SYSQUEUE_DROPDIR, id);
+	fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+	if (fd == -1 || fstat(fd, &st) == -1 || !S_ISREG(st.st_mode) ||
+	    (st.st_uid != getuid() && getuid() != 0)) {
+		log_warnx("%s: no such entry in the system queue", id);
+		return EX_NOINPUT;
+	}
+	if (op == 'p') {
+		if (unlink(path) == -1) {
+			log_warnx("%s: cannot remove it", id);
+			return EX_NOPERM;
+		}
+		return EX_OK;
+	}
+	while ((n = read(fd, buf, sizeof(buf))) > 0)
+		if (write(STDOUT_FILENO, buf, (size_t)n) != n)
+			return EX_IOERR;
+	return n == 0 ? EX_OK : EX_IOERR;
+}
+
+/* -l: every ID, for root alone: the group cannot list the directory. */
+static int
+list(void)
+{
+	struct dirent	*de;
+	DIR		*d;
+
+	if (getuid() != 0 || (d = opendir(SYSQUEUE_DROPDIR)) == NULL) {
+		log_warnx("only root lists the system queue");
+		return EX_NOPERM;
+	}
+	while ((de = readdir(d)) != NULL)
+		if (spool_valid_id(de->d_name))
+			printf("%s\n", de->d_name);
+	closedir(d);
+	return fflush(stdout) == EOF ? EX_IOERR : EX_OK;
+}
+
 int
 main(int argc, char *argv[])
 {
@@ -110,8 +165,13 @@ main(int argc, char *argv[])
 
 	prologue();
 	log_init("postern-drop", 0);
+	if (argc == 3 && (strcmp(argv[1], "-s") == 0 ||
+	    strcmp(argv[1], "-p") == 0))
+		return entry(argv[1][1], argv[2]);
+	if (argc == 2 && strcmp(argv[1], "-l") == 0)
+		return list();
 	if (argc != 1)
-		fail(EX_USAGE, "usage: postern-drop <entry");
+		fail(EX_USAGE, "usage: postern-drop <entry | -s ID | -p ID | -l");
 	if (getegid() == getgid())
 		fail(EX_NOPERM, "not installed setgid: the drop directory is "
 		    "closed to users");

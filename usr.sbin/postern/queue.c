@@ -1173,6 +1173,11 @@ queue_command(struct cmdline *cl)
 	char		 buf[1024], err[1024];
 	int		 r;
 
+	/* The user's entries of the system queue: listed after, purged first. */
+	if (cl->mode == MODE_QPURGE && cl->queue_arg != NULL &&
+	    sysqueue_purge(cl->queue_arg) > 0 &&
+	    strcmp(cl->queue_arg, "all") != 0)
+		return EX_OK;
 	config_init(&cf);
 	dir = cl->queue_dir;
 	if (dir == NULL)
@@ -1182,6 +1187,8 @@ queue_command(struct cmdline *cl)
 	    sizeof(err)) == -1) {
 		if (errno == ENOENT && cl->mode == MODE_QLIST) {
 			printf("Mail queue is empty\n");
+			if (cl->queue_arg == NULL)
+				sysqueue_list();
 			return EX_OK;
 		}
 		if (errno == ENOENT && cl->mode == MODE_QFLUSH)
@@ -1196,6 +1203,8 @@ queue_command(struct cmdline *cl)
 		break;
 	case MODE_QLIST:
 		r = do_list(&sp, cl);
+		if (cl->queue_arg == NULL)
+			sysqueue_list();
 		break;
 	case MODE_QSHOW:
 		r = do_show(&sp, cl->queue_arg);

@@ -72,6 +72,235 @@ fail:
 	log_warn("cannot write the queue entry; the mail is not queued");
 }
 
+/*
+ * The user's own index of their system entries: the drop directory
+ * cannot be listed, so postern remembers each ID it dropped, as an empty
+ * file.  A name here proves nothing: postern-drop checks the owner.
+ */
+static const char *
+index_dir(void)
+{
+	static char	 dir[1024];
+
+	snprintf(dir, sizeof(dir), "%s/.local/state/postern/system",
+	    conf_homedir());
+	return dir;
+}
+
+static void
+index_add(const char *id)
+{
+	char	 p[1100], *c;
+	int	 fd;
+
+	snprintf(p, sizeof(p), "%s/", index_dir());
+	for (c = strchr(p + 1, '/'); c != NULL; c = strchr(c + 1, '/')) {
+		*c = '\0';
+		if (mkdir(p, 0700) == -1 && errno != EEXIST)
+			return;
+		*c = '/';
+	}
+	strlcat(p, id, sizeof(p));
+	if ((fd = open(p, O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC,
+	    0600)) != -1)
+		close(fd);
+}
+
+static void
+index_del(const char *id)
+{
+	char	 p[1100];
+
+	snprintf(p, sizeof(p), "%s/%s", index_dir(), id);
+	unlink(p);
+}
+
+/* Run postern-drop: stdin from in, stdout to out (-1: inherited). */
+static int
+run_drop(char *const argv[], int in, int out)
+{
+	char	*envp[] = { (char *)(uintptr_t)"PATH=" SYSQUEUE_PATH, NULL };
+	pid_t	 pid;
+	int	 status;
+
+	fflush(NULL);
+	if ((pid = fork()) == -1)
+		fatal("fork");
+	if (pid == 0) {
+		if ((in != -1 && dup2(in, STDIN_FILENO) == -1) ||
+		    (out != -1 && dup2(out, STDOUT_FILENO) == -1))
+			_exit(EX_OSERR);
+		closefrom(STDERR_FILENO + 1);
+		signal(SIGPIPE, SIG_DFL);
+		execve(PATH_POSTERN_DROP, argv, envp);
+		log_warn("%s", PATH_POSTERN_DROP);
+		_exit(EX_UNAVAILABLE);
+	}
+	while (waitpid(pid, &status, 0) == -1)
+		if (errno != EINTR)
+			fatal("waitpid");
+	return WIFEXITED(status) ? WEXITSTATUS(status) : EX_SOFTWARE;
+}
+
+static int
+cmp_id(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* The IDs to look at: root's are all of them, a user's their index. */
+static size_t
+own_ids(char ***idsp)
+{
+	char		*argv[] = { (char *)(uintptr_t)"postern-drop",
+			    (char *)(uintptr_t)"-l", NULL };
+	char		**ids = NULL, *line = NULL;
+	char		 path[] = "/tmp/postern-ids.XXXXXXXXXX";
+	size_t		 n = 0, linesize = 0;
+	struct dirent	*de;
+	DIR		*d;
+	FILE		*fp;
+	int		 fd;
+
+	if (getuid() == 0) {
+		if ((fd = mkstemp(path)) == -1 || unlink(path) == -1)
+			fatal("mkstemp");
+		if (run_drop(argv, -1, fd) == EX_OK &&
+		    lseek(fd, 0, SEEK_SET) == 0 &&
+		    (fp = fdopen(fd, "r")) != NULL) {
+			while (getline(&line, &linesize, fp) > 0) {
+				line[strcspn(line, "\n")] = '\0';
+				if (!spool_valid_id(line))
+					continue;
+				if ((ids = reallocarray(ids, n + 1,
+				    sizeof(*ids))) == NULL ||
+				    (ids[n++] = strdup(line)) == NULL)
+					fatal("strdup");
+			}
+			free(line);
+			fclose(fp);
+		} else
+			close(fd);
+	} else if ((d = opendir(index_dir())) != NULL) {
+		while ((de = readdir(d)) != NULL) {
+			if (!spool_valid_id(de->d_name))
+				continue;
+			if ((ids = reallocarray(ids, n + 1, sizeof(*ids))) ==
+			    NULL || (ids[n++] = strdup(de->d_name)) == NULL)
+				fatal("strdup");
+		}
+		closedir(d);
+	}
+	if (n > 0)
+		qsort(ids, n, sizeof(*ids), cmp_id);
+	*idsp = ids;
+	return n;
+}
+
+/*
+ * After the user's own queue, mailq lists their entries of the system
+ * queue, in the same layout; what is gone leaves the index.
+ */
+void
+sysqueue_list(void)
+{
+	struct spool_head	 h;
+	struct stat		 st;
+	char			**ids, date[64], err[256];
+	char			*argv[] = { (char *)(uintptr_t)"postern-drop",
+				    (char *)(uintptr_t)"-s", NULL, NULL };
+	char			 path[] = "/tmp/postern-show.XXXXXXXXXX";
+	size_t			 n, i, j, count = 0;
+	uint64_t		 total = 0;
+	time_t			 t;
+	int			 fd, r;
+
+	n = own_ids(&ids);
+	for (i = 0; i < n; i++) {
+		if ((fd = mkstemp(path)) == -1 || unlink(path) == -1)
+			fatal("mkstemp");
+		strlcpy(path + sizeof(path) - 11, "XXXXXXXXXX", 11);
+		argv[2] = ids[i];
+		r = run_drop(argv, -1, fd);
+		if (r == EX_NOINPUT)
+			index_del(ids[i]);
+		if (r != EX_OK || lseek(fd, 0, SEEK_SET) != 0 ||
+		    fstat(fd, &st) == -1 ||
+		    spool_read_head(fd, &h, err, sizeof(err)) == -1) {
+			close(fd);
+			continue;
+		}
+		if (count == 0)
+			printf("-- system queue --\n-Queue ID-  --Size-- "
+			    "----Arrival Time---- -Sender/Recipient-------\n");
+		t = (time_t)h.time;
+		strftime(date, sizeof(date), "%a %b %e %H:%M:%S", localtime(&t));
+		printf("%-10s  %8llu %-20.20s %s\n", ids[i],
+		    (unsigned long long)st.st_size, date,
+		    *h.from != '\0' ? h.from : "MAILER-DAEMON");
+		for (j = 0; j < h.nrcpt; j++)
+			printf("%41s%s\n", "", h.rcpts[j]);
+		printf("\n");
+		count++;
+		total += (uint64_t)st.st_size;
+		spool_head_free(&h);
+		close(fd);
+	}
+	if (count > 0)
+		printf("-- %llu Kbytes in %zu Request%s.\n",
+		    (unsigned long long)(total + 1023) / 1024, count,
+		    count == 1 ? "" : "s");
+	for (i = 0; i < n; i++)
+		free(ids[i]);
+	free(ids);
+	fflush(stdout);
+}
+
+/*
+ * --queue-purge of system entries: those of the list (or all) that are the
+ * user's own.  Returns how many went.
+ */
+size_t
+sysqueue_purge(const char *list)
+{
+	char	**ids, *argv[] = { (char *)(uintptr_t)"postern-drop",
+		    (char *)(uintptr_t)"-p", NULL, NULL };
+	char	 id[SPOOL_IDLEN + 1];
+	size_t	 n, i, hits = 0, len;
+	int	 all = strcmp(list, "all") == 0;
+
+	n = own_ids(&ids);
+	for (i = 0; all && i < n; i++) {
+		argv[2] = ids[i];
+		if (run_drop(argv, -1, -1) == EX_OK) {
+			printf("%s removed\n", ids[i]);
+			hits++;
+		}
+		index_del(ids[i]);
+	}
+	while (!all && *list != '\0') {
+		len = strcspn(list, ",");
+		if (len == SPOOL_IDLEN) {
+			memcpy(id, list, len);
+			id[len] = '\0';
+			argv[2] = id;
+			if (spool_valid_id(id) && run_drop(argv, -1, -1) ==
+			    EX_OK) {
+				printf("%s removed\n", id);
+				index_del(id);
+				hits++;
+			}
+		}
+		list += len;
+		list += *list == ',';
+	}
+	for (i = 0; i < n; i++)
+		free(ids[i]);
+	free(ids);
+	fflush(stdout);
+	return hits;
+}
+
 /* postern-drop takes the entry on stdin and prints its queue ID. */
 int
 sysqueue_commit(struct send *s)
@@ -123,6 +352,7 @@ sysqueue_commit(struct send *s)
 	if (!spool_valid_id(buf))
 		return -1;
 	strlcpy(s->qid, buf, sizeof(s->qid));
+	index_add(s->qid);
 	return 0;
 }
 

@@ -33,6 +33,8 @@
 #define SYSQUEUE_DROPMODE	01730
 #define SYSQUEUE_MAXSIZE	(256LL * 1024 * 1024)
 
+#include <stddef.h>
+
 #define SYSQUEUE_FLUSH_OPT	"--system-queue-flush"
 #define SYSQUEUE_SEND_OPT	"--system-queue-send"
 
@@ -42,6 +44,8 @@ struct account;
 /* The user's side: queue_begin() and its commit for a system account. */
 void	 sysqueue_begin(struct send *);
 int	 sysqueue_commit(struct send *);
+void	 sysqueue_list(void);
+size_t	 sysqueue_purge(const char *);
 
 /* The flusher and the send it starts for each entry. */
 int	 sysqueue_flush(void);
