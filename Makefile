@@ -164,6 +164,8 @@ install: all
 	    ${DESTDIR}${MANDIR}/man8 ${DESTDIR}${EXAMPLESDIR}
 	install -m 0755 ${POSTERN} ${DESTDIR}${SBINDIR}/postern
 	install -m 0755 ${DROP} ${DESTDIR}${SBINDIR}/postern-drop
+	install -m 0644 usr.sbin/postern-drop/postern-drop.8 \
+	    ${DESTDIR}${MANDIR}/man8/
 	install -m 0644 usr.sbin/postern/postern.1 ${DESTDIR}${MANDIR}/man1/
 	install -m 0644 etc/posternrc.sample etc/postern-queue.timer \
 	    ${DESTDIR}${EXAMPLESDIR}/
