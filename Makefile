@@ -9,6 +9,11 @@ MANDIR ?=	${PREFIX}/share/man
 SYSCONFDIR ?=	/etc
 EXAMPLESDIR ?=	${PREFIX}/share/examples/postern
 SYSTEMDUNITDIR ?= ${PREFIX}/lib/systemd/system
+# The system queue (README): the spool directory, the group of
+# postern-drop and the user of the flusher, as in the GNUmakefile.
+SPOOL_DIR ?=	/var/spool/postern
+SPOOL_GROUP ?=	_postern-spool
+QUEUE_USER ?=	_postern-queue
 
 OPSYS !=	uname -s
 
@@ -46,6 +51,8 @@ ALL_CFLAGS =	-std=gnu11 -D_GNU_SOURCE ${CPPFLAGS} ${CFLAGS} ${WARNINGS} ${HARDEN
 		${PKG_CFLAGS} -Ilib/libpostern -Iusr.sbin/postern \
 		-DSYSCONFDIR='"${SYSCONFDIR}"' \
 		-DPATH_POSTERN='"${SBINDIR}/postern"' \
+		-DPATH_POSTERN_DROP='"${SBINDIR}/postern-drop"' \
+		-DPATH_SPOOLDIR='"${SPOOL_DIR}"' \
 		-DPATH_POSTERND='"${SBINDIR}/posternd"'
 LIBS =		${PKG_LIBS}
 
@@ -54,6 +61,7 @@ LIB_SRCS !=	ls lib/libpostern/*.c 2>/dev/null || true
 CLI_SRCS !=	ls usr.sbin/postern/*.c 2>/dev/null | grep -v '/main\.c$$' || true
 MAIN_SRCS !=	ls usr.sbin/postern/main.c 2>/dev/null || true
 SRV_SRCS !=	ls usr.sbin/posternd/*.c 2>/dev/null || true
+DROP_SRCS !=	ls usr.sbin/postern-drop/*.c 2>/dev/null || true
 UNIT_SRCS !=	ls regress/unit/test_*.c 2>/dev/null || true
 # attempt.c is no program: the sandbox tests of both programs link it.
 ATTEMPT_OBJ =	regress/sandbox/attempt.o
@@ -66,7 +74,8 @@ LIB =		lib/libpostern/libpostern.a
 CLI_LIB =	usr.sbin/postern/libclient.a
 POSTERN =	usr.sbin/postern/postern
 POSTERND =	usr.sbin/posternd/posternd
-PROGS =		${POSTERN}
+DROP =		usr.sbin/postern-drop/postern-drop
+PROGS =		${POSTERN} ${DROP}
 # posternd is built on Linux only: it uses memfd_create, prctl and /proc.
 .if ${OPSYS} == "OpenBSD"
 SRV_SRCS =
@@ -77,6 +86,7 @@ PROGS +=	${POSTERND}
 UNIT_BINS =	${UNIT_SRCS:.c=}
 HELPER_BINS =	${HELPER_SRCS:.c=}
 OBJS =		${LIB_SRCS:.c=.o} ${CLI_SRCS:.c=.o} ${SRV_SRCS:.c=.o} \
+		${DROP_SRCS:.c=.o} \
 		${MAIN_SRCS:.c=.o} ${UNIT_SRCS:.c=.o} \
 		${HELPER_SRCS:.c=.o} ${ATTEMPT_OBJ} regress/unit/tap.o
 
@@ -98,6 +108,9 @@ ${CLI_LIB}: ${CLI_SRCS:.c=.o}
 	rm -f ${.TARGET} && ar rcs ${.TARGET} ${.ALLSRC}
 
 ${POSTERN}: usr.sbin/postern/main.o ${CLI_LIB} ${LIB}
+	${CC} ${LDFLAGS_H} ${LDFLAGS} -o ${.TARGET} ${.ALLSRC} ${LIBS}
+
+${DROP}: ${DROP_SRCS:.c=.o} ${LIB}
 	${CC} ${LDFLAGS_H} ${LDFLAGS} -o ${.TARGET} ${.ALLSRC} ${LIBS}
 
 ${POSTERND}: ${SRV_SRCS:.c=.o} ${LIB}
@@ -142,12 +155,17 @@ check-sanitize:
 # The paths inside the installed samples and units follow the variables.
 SUBST =		sed -e 's|@SBINDIR@|${SBINDIR}|g' \
 		    -e 's|@SYSCONFDIR@|${SYSCONFDIR}|g' \
-		    -e 's|@SYSTEMDUNITDIR@|${SYSTEMDUNITDIR}|g'
+		    -e 's|@SYSTEMDUNITDIR@|${SYSTEMDUNITDIR}|g' \
+		    -e 's|@QUEUE_USER@|${QUEUE_USER}|g' \
+		    -e 's|@SPOOL_GROUP@|${SPOOL_GROUP}|g'
 
 install: all
 	install -d ${DESTDIR}${SBINDIR} ${DESTDIR}${MANDIR}/man1 \
 	    ${DESTDIR}${MANDIR}/man8 ${DESTDIR}${EXAMPLESDIR}
 	install -m 0755 ${POSTERN} ${DESTDIR}${SBINDIR}/postern
+	install -m 0755 ${DROP} ${DESTDIR}${SBINDIR}/postern-drop
+	install -m 0644 usr.sbin/postern-drop/postern-drop.8 \
+	    ${DESTDIR}${MANDIR}/man8/
 	install -m 0644 usr.sbin/postern/postern.1 ${DESTDIR}${MANDIR}/man1/
 	install -m 0644 etc/posternrc.sample etc/postern-queue.timer \
 	    ${DESTDIR}${EXAMPLESDIR}/
@@ -156,6 +174,9 @@ install: all
 	${SUBST} etc/crontab.postern-queue.in \
 	    >${DESTDIR}${EXAMPLESDIR}/crontab.postern-queue
 	${SUBST} etc/mailer.conf.in >${DESTDIR}${EXAMPLESDIR}/mailer.conf
+	${SUBST} etc/postern-sysqueue.service.in \
+	    >${DESTDIR}${EXAMPLESDIR}/postern-sysqueue.service
+	install -m 0644 etc/postern-sysqueue.timer ${DESTDIR}${EXAMPLESDIR}/
 .if !empty(SRV_SRCS)
 	install -d ${DESTDIR}${SYSTEMDUNITDIR}
 	install -m 0755 ${POSTERND} ${DESTDIR}${SBINDIR}/posternd
@@ -176,6 +197,6 @@ install-names: install
 	done
 
 clean:
-	rm -f ${OBJS} ${LIB} ${CLI_LIB} ${POSTERN} ${POSTERND} \
+	rm -f ${OBJS} ${LIB} ${CLI_LIB} ${POSTERN} ${POSTERND} ${DROP} \
 	    ${UNIT_BINS} ${HELPER_BINS}
 	rm -rf build-fuzz build-sanitize

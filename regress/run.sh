@@ -48,6 +48,7 @@ regress/queue-postfix/suite
 regress/sandbox/suite
 regress/scenarios/suite
 regress/sysmode/suite
+regress/sysqueue/suite
 "
 # END SUITES
 

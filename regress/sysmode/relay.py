@@ -8,6 +8,7 @@ listener (--listener) it takes any AUTH and any mail, and writes every
 byte it received to DIR/N.raw: what a local user would capture.
 
 usage: relay.py PORTFILE DIR [--user U --password-file F] [--listener]
+                [--port N]
 
 The password comes from a file: an argument shows in /proc to every user.
 """
@@ -128,6 +129,7 @@ def main():
     p.add_argument("--user", default="relayuser")
     p.add_argument("--password-file")
     p.add_argument("--listener", action="store_true")
+    p.add_argument("--port", type=int, default=0)
     a = p.parse_args()
     a.password = ""
     if a.password_file:
@@ -135,7 +137,7 @@ def main():
             a.password = r.read().strip()
     ls = socket.socket()
     ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    ls.bind(("127.0.0.1", 0))
+    ls.bind(("127.0.0.1", a.port))
     ls.listen(64)
     with open(a.portfile + ".tmp", "w") as w:
         w.write("%d\n" % ls.getsockname()[1])

@@ -40,6 +40,7 @@
 #include "roles.h"
 #include "smtp_client.h"
 #include "sysmode.h"
+#include "sysqueue.h"
 
 #ifndef PATH_POSTERND
 #define PATH_POSTERND	"/usr/local/sbin/posternd"
@@ -759,7 +760,7 @@ finish(struct send *s)
 	l.errmsg = code == EX_OK ? NULL : errmsg;
 	if (sysmode_is_system(s->acc)) {
 		l.localuser = sysmode_user();
-		l.localuid = (unsigned long)getuid();
+		l.localuid = (unsigned long)sysmode_uid();
 	}
 	if (code != EX_OK)
 		print_failure(s, code, errmsg);
@@ -853,8 +854,10 @@ sendmail_mode(struct send *s)
 	sel.need_from = 1;
 	sel.override = s->cl.override;
 	r = config_select(&s->cf, &sel, &s->acc, err, sizeof(err));
-	if (r == EX_OK)
+	if (r == EX_OK) {
 		sysmode_check_options(&s->cl, s->acc);
+		sysqueue_check_account(s->acc);
+	}
 	if (s->cl.pretend || s->cl.debug)
 		print_notes(&s->cf);
 	if (r != EX_OK)
@@ -950,8 +953,10 @@ query_mode(struct send *s, uint32_t mode)
 	sel.envelope_from = s->cl.from;
 	sel.override = s->cl.override;
 	r = config_select(&s->cf, &sel, &s->acc, err, sizeof(err));
-	if (r == EX_OK)
+	if (r == EX_OK) {
 		sysmode_check_options(&s->cl, s->acc);
+		sysqueue_check_account(s->acc);
+	}
 	if (s->cl.pretend || s->cl.debug)
 		print_notes(&s->cf);
 	if (r != EX_OK)
@@ -1086,6 +1091,15 @@ parent_main(int argc, char *argv[])
 	s.reader.ipc.fd = s.network.ipc.fd = s.secrets.ipc.fd = -1;
 
 	s.qfd = -1;
+	if (argc == 2 && strcmp(argv[1], SYSQUEUE_FLUSH_OPT) == 0) {
+		proc_init();
+		if ((r = sysmode_load_system(CONF_SYSTEM_FILE, err,
+		    sizeof(err))) != EX_OK)
+			die(r, "%s", err);
+		return sysqueue_flush();
+	}
+	if (argc > 1 && strcmp(argv[1], SYSQUEUE_SEND_OPT) == 0)
+		sysqueue_send_args(&argc, &argv);
 	queue_argv0(&argc, &argv);
 	if ((r = cmdline_parse(&s.cl, argc, argv, err, sizeof(err))) != EX_OK)
 		die(r, "%s", err);

@@ -34,6 +34,7 @@
 #include "queue.h"
 #include "spool.h"
 #include "sysmode.h"
+#include "sysqueue.h"
 
 #define LIFETIME_DEFAULT	(5 * 24 * 3600)
 #define TMP_MAXAGE		(24 * 3600)
@@ -159,13 +160,10 @@ queue_begin(struct send *s)
 		return;
 	/*
 	 * A system account's mail never goes to the user's own queue: a
-	 * later flush by the user would have no access to its secret.  Until
-	 * a system spool exists, it fails now with the temporary code.
+	 * later flush by the user would have no access to its secret.
 	 */
 	if (sysmode_is_system(s->acc)) {
-		if (s->cl.queue_only)
-			die(EX_TEMPFAIL, "mail for the system account %s cannot "
-			    "be queued", s->acc->id);
+		sysqueue_begin(s);
 		return;
 	}
 	dir = spool_dir(s->cl.queue_dir != NULL ? s->cl.queue_dir :
@@ -223,6 +221,8 @@ queue_handoff(struct send *s)
 static int
 commit(struct send *s)
 {
+	if (sysmode_is_system(s->acc))
+		return sysqueue_commit(s);
 	if (spool_commit(&s->sp, s->qid, s->qfd) == -1) {
 		log_warn("cannot commit queue entry %s", s->qid);
 		spool_discard(&s->sp, s->qid);
@@ -240,7 +240,8 @@ discard(struct send *s)
 		close(s->qfd);
 		s->qfd = -1;
 	}
-	spool_discard(&s->sp, s->qid);
+	if (!sysmode_is_system(s->acc))
+		spool_discard(&s->sp, s->qid);
 }
 
 static void
@@ -327,7 +328,8 @@ queue_finish(struct send *s, int code, const char *errmsg)
 			snprintf(why, sizeof(why), "%s", errmsg != NULL ?
 			    errmsg : "");
 		backoff(&st, why);
-		spool_status_write(&s->sp, s->qid, &st);
+		if (!sysmode_is_system(s->acc))
+			spool_status_write(&s->sp, s->qid, &st);
 		return 1;
 	}
 	discard(s);
@@ -1240,6 +1242,11 @@ queue_command(struct cmdline *cl)
 	char		 buf[1024], err[1024];
 	int		 r;
 
+	/* The user's entries of the system queue: listed after, purged first. */
+	if (cl->mode == MODE_QPURGE && cl->queue_arg != NULL &&
+	    sysqueue_purge(cl->queue_arg) > 0 &&
+	    strcmp(cl->queue_arg, "all") != 0)
+		return EX_OK;
 	config_init(&cf);
 	dir = cl->queue_dir;
 	if (dir == NULL)
@@ -1249,6 +1256,8 @@ queue_command(struct cmdline *cl)
 	    sizeof(err)) == -1) {
 		if (errno == ENOENT && cl->mode == MODE_QLIST) {
 			printf("Mail queue is empty\n");
+			if (cl->queue_arg == NULL)
+				sysqueue_list();
 			return EX_OK;
 		}
 		if (errno == ENOENT && cl->mode == MODE_QFLUSH)
@@ -1263,6 +1272,8 @@ queue_command(struct cmdline *cl)
 		break;
 	case MODE_QLIST:
 		r = do_list(&sp, cl);
+		if (cl->queue_arg == NULL)
+			sysqueue_list();
 		break;
 	case MODE_QSHOW:
 		r = do_show(&sp, cl->queue_arg);

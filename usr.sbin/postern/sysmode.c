@@ -444,19 +444,40 @@ sysmode_check_options(const struct cmdline *cl, const struct account *a)
 		    "in %s", a->id, PATH_SECRETS);
 }
 
+static uid_t	 sender_uid = (uid_t)-1;
+static char	 sender_name[64];
+
+/*
+ * The system queue's flusher sends each entry for the owner of its file:
+ * then the trace and the log name that user, not the flusher.
+ */
+void
+sysmode_set_sender(uid_t uid)
+{
+	sender_uid = uid;
+	sender_name[0] = '\0';
+}
+
+/* The uid the log and the trace give: the invoking user's. */
+uid_t
+sysmode_uid(void)
+{
+	return sender_uid != (uid_t)-1 ? sender_uid : getuid();
+}
+
 /* The invoking user's name, as the log and the trace give it. */
 const char *
 sysmode_user(void)
 {
-	static char	 name[64];
+	char		*name = sender_name;
 	struct passwd	*pw;
 	size_t		 i;
 
 	if (name[0] != '\0')
 		return name;
-	strlcpy(name, "?", sizeof(name));
-	if ((pw = getpwuid(getuid())) != NULL)
-		strlcpy(name, pw->pw_name, sizeof(name));
+	strlcpy(name, "?", sizeof(sender_name));
+	if ((pw = getpwuid(sysmode_uid())) != NULL)
+		strlcpy(name, pw->pw_name, sizeof(sender_name));
 	for (i = 0; name[i] != '\0'; i++)
 		if (!isalnum((unsigned char)name[i]) &&
 		    strchr("._-", name[i]) == NULL)
@@ -482,7 +503,7 @@ sysmode_trace(const char *date)
 		if (!isalnum((unsigned char)h[i]) && strchr(".-", h[i]) == NULL)
 			h[i] = '-';
 	if (asprintf(&s, "Received: by %s (postern, from userid %lu %s); %s",
-	    h, (unsigned long)getuid(), sysmode_user(), date) == -1)
+	    h, (unsigned long)sysmode_uid(), sysmode_user(), date) == -1)
 		fatal("asprintf");
 	return s;
 }

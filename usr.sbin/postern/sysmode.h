@@ -13,15 +13,13 @@
  * invoking user cannot redefine them, nor point them elsewhere with an
  * option, nor have their dialogue shown.
  *
- * Not here yet, the system queue: a system account's mail that cannot go
- * out now must go to a system spool, never to the user's home.  It plugs
- * in where the parent learns of a temporary failure (finish() in
- * parent.c, sysmode_is_system() true): hand the message to a small setgid
- * drop helper of a group of its own (not this one), and let the user's
- * queue commands list and purge only the user's own entries.
+ * A system account's mail that cannot go out now goes to the system
+ * queue (sysqueue.h), never to the user's home.
  */
 #ifndef POSTERN_SYSMODE_H
 #define POSTERN_SYSMODE_H
+
+#include <sys/types.h>
 
 #include <stddef.h>
 
@@ -63,6 +61,8 @@ int	 sysmode_is_system(const struct account *);
 void	 sysmode_check_options(const struct cmdline *, const struct account *);
 char	*sysmode_trace(const char *date);
 const char *sysmode_user(void);
+void	 sysmode_set_sender(uid_t);
+uid_t	 sysmode_uid(void);
 
 /* Secrets process. */
 int	 sysmode_read_secret(const char *id, struct sys_secret *, char *err,
