@@ -840,6 +840,13 @@ flush_group(struct spool *sp, struct qent **v, size_t n)
 		sel.override = s.cl.override;
 		rc = config_select(&s.cf, &sel, &s.acc, err, sizeof(err));
 	}
+	if (rc == EX_OK && sysmode_is_system(s.acc)) {
+		/* Never put there by postern: such mail goes to the system queue. */
+		rc = SYSMODE_REFUSED;
+		snprintf(err, sizeof(err), "account %s is an account of %s: "
+		    "the user's queue does not send through it", s.acc->id,
+		    CONF_SYSTEM_FILE);
+	}
 	if (rc == EX_OK)
 		rc = account_finalize(s.acc, FIN_SENDMAIL, err, sizeof(err));
 	free(argv);
@@ -1247,6 +1254,11 @@ queue_command(struct cmdline *cl)
 	    sysqueue_purge(cl->queue_arg) > 0 &&
 	    strcmp(cl->queue_arg, "all") != 0)
 		return EX_OK;
+	/*
+	 * Which accounts are the system's, so that an entry of the user's
+	 * queue naming one is refused, not sent without its secret.
+	 */
+	(void)sysmode_load_system(CONF_SYSTEM_FILE, err, sizeof(err));
 	config_init(&cf);
 	dir = cl->queue_dir;
 	if (dir == NULL)
