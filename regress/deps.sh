@@ -9,7 +9,7 @@
 set -u
 
 build="gcc make pkg-config libc6-dev libtls-dev libssl-dev libbsd-dev libseccomp-dev libsasl2-dev libsasl2-modules"
-test="$build openssl msmtp swaks python3 python3-aiosmtpd mandoc gnome-keyring libsecret-tools dbus-daemon strace dovecot-core libsasl2-2 libicu72 libnsl2 libdb5.3 libssl3 netbase util-linux iproute2 bmake libnet-ssleay-perl procps passwd ca-certificates krb5-kdc krb5-admin-server krb5-user libsasl2-modules-gssapi-mit python3-gssapi"
+test="$build openssl msmtp swaks python3 python3-aiosmtpd mandoc gnome-keyring libsecret-tools dbus-daemon strace dovecot-core libsasl2-2 libicu72 libnsl2 libdb5.3 libssl3 netbase util-linux iproute2 bmake libnet-ssleay-perl procps passwd ca-certificates krb5-kdc krb5-admin-server krb5-user libsasl2-modules-gssapi-mit python3-gssapi cron"
 # regress/package: build, check, install and use the Debian packages.
 package="dpkg-dev debhelper lintian fakeroot build-essential adduser systemd python3-aiosmtpd"
 test="$test $package"

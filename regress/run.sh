@@ -47,6 +47,7 @@ regress/queue/suite
 regress/queue-postfix/suite
 regress/sandbox/suite
 regress/scenarios/suite
+regress/syscron/suite
 regress/sysmode/suite
 regress/sysqueue/suite
 "

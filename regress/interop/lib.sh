@@ -38,8 +38,11 @@
 # in a short runtime directory under /tmp (unix socket paths are short and
 # every parent is traversable even when DIR is under /root); DIR/rt points to
 # it while the daemons run.  Postfix's users exist only inside a private mount
-# namespace whose /etc/passwd and /etc/group are bind-mounted copies; nothing
-# is installed and no system file is changed.
+# namespace whose /etc is a read-only overlay with copies of passwd and group
+# on top; nothing is installed and no system file is changed.  (Not bind
+# mounts of the two files: useradd or userdel on the host, from a test
+# running beside this one, renames a new /etc/passwd over the old, and the
+# kernel then detaches every mount on that file in every namespace.)
 
 PF_LIB_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 PF_PY=/usr/bin/python3
@@ -367,8 +370,13 @@ pf_start() {
 	local lib=$PF_ROOT/usr/lib/postfix
 	if ! unshare --mount --uts --propagation private -- /bin/sh -c '
 	    set -e
-	    mount --bind "$1/etc/passwd" /etc/passwd
-	    mount --bind "$1/etc/group" /etc/group
+	    mkdir -p "$1/nsetc"
+	    cp -p "$1/etc/passwd" "$1/etc/group" "$1/nsetc/"
+	    if ! mount -t overlay -o ro,"lowerdir=$1/nsetc:/etc" pf-etc /etc
+	    then
+	        mount --bind "$1/etc/passwd" /etc/passwd
+	        mount --bind "$1/etc/group" /etc/group
+	    fi
 	    hostname "$2"
 	    /usr/sbin/dovecot -c "$1/etc/dovecot.conf"
 	    i=0
