@@ -106,7 +106,7 @@ read_config(struct net *n)
 
 	for (;;) {
 		if ((r = ipc_recv(&n->parent, &m)) == 0)
-			exit(0);
+			exit(EX_OK);
 		if (r == -1)
 			fatal("network: receive");
 		ipc_cur_init(&c, &m);
@@ -662,7 +662,7 @@ batch_loop(struct net *n, struct smtp *smtp)
 		send_result(n, &res, flags);
 	}
 	smtp_close(smtp, smtp_usable(smtp));
-	exit(0);
+	exit(EX_OK);
 }
 
 static __dead void
@@ -789,5 +789,5 @@ done:
 	if (n.aborted)
 		flags |= NRES_ABORTED;
 	send_result(&n, &res, flags);
-	return 0;
+	return EX_OK;
 }

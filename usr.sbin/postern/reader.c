@@ -56,7 +56,7 @@ fail(int code, const char *msg)
 	ipc_buf_u32(&b, (uint32_t)code);
 	ipc_buf_str(&b, msg);
 	send_buf(MSG_R_ERROR, &b);
-	exit(0);
+	exit(EX_OK);
 }
 
 static void
@@ -65,7 +65,7 @@ recv_msg(struct ipc_msg *m, uint32_t type)
 	int	 r;
 
 	if ((r = ipc_recv(&parent, m)) == 0)
-		exit(0);	/* the parent gave up: nothing to do */
+		exit(EX_OK);	/* the parent gave up: nothing to do */
 	if (r == -1)
 		fatal("reader: receive");
 	if (m->hdr.type != type)
@@ -187,7 +187,7 @@ flush_entries(int first)
 			send_buf(MSG_R_ERROR, &b);
 		}
 		if ((r = ipc_recv(&parent, &m)) == 0)
-			exit(0);
+			exit(EX_OK);
 		if (r == -1)
 			fatal("reader: receive");
 		if (m.hdr.type != MSG_R_ENTRY || m.fd == -1)
@@ -218,7 +218,7 @@ reader_main(void)
 	sandbox_lockdown(ROLE_READER);
 
 	if ((r = ipc_recv(&parent, &m)) == 0)
-		exit(0);
+		exit(EX_OK);
 	if (r == -1)
 		fatal("reader: receive");
 	if (m.hdr.type == MSG_R_ENTRY && m.fd != -1 && m.datalen == 0)
@@ -270,5 +270,5 @@ done:
 	ipc_buf_u64(&b, st.mailsize);
 	send_buf(MSG_R_DONE, &b);
 	rfc5322_clear(&msg);
-	return 0;
+	return EX_OK;
 }

@@ -74,7 +74,7 @@ parent_error(struct ipc *parent, int code, const char *msg)
 	if (ipc_compose_buf(parent, MSG_S_ERROR, -1, &b) == -1 ||
 	    ipc_flush(parent) == -1)
 		fatal("secrets: send");
-	exit(0);
+	exit(EX_OK);
 }
 
 /*
@@ -375,5 +375,5 @@ secrets_main(void)
 	auth_free(s.sasl);
 	wipe_str(&s.password);
 	ipc_clear(&peer);
-	return 0;
+	return EX_OK;
 }

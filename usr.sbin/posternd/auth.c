@@ -24,6 +24,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sysexits.h>
 #include <unistd.h>
 
 #include <openssl/crypto.h>
@@ -99,7 +100,7 @@ startup_error(struct ipc *parent, const char *fmt, ...)
 	ipc_buf_str(&b, msg);
 	if (ipc_compose_buf(parent, MSG_A_ERROR, -1, &b) == 0)
 		(void)ipc_flush(parent);
-	exit(78);	/* EX_CONFIG */
+	exit(EX_CONFIG);
 }
 
 /* passwordeval as msmtp runs it: a shell command, its first line. */
@@ -280,7 +281,7 @@ parent_io(struct ipc *parent)
 		fatal("auth: channel to the listener");
 	}
 	if (n == 0)
-		exit(0);
+		exit(EX_OK);
 	while ((r = ipc_get(parent, &m)) == 1) {
 		switch (m.hdr.type) {
 		case MSG_A_SESSION:

@@ -27,6 +27,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sysexits.h>
 #include <syslog.h>
 #include <time.h>
 #include <tls.h>
@@ -1172,7 +1173,7 @@ listener_main(struct conf *c)
 			fatal("/dev/null");
 		close(null);
 		if (TAILQ_EMPTY(&sessions))
-			return 1;
+			return EXIT_FAILURE;
 	} else
 		log_listening();
 
@@ -1184,12 +1185,12 @@ listener_main(struct conf *c)
 		if (got_term) {
 			shutdown_all();
 			free(pfd);
-			return 0;
+			return EX_OK;
 		}
 		if (conf->inetd && TAILQ_EMPTY(&sessions) &&
 		    TAILQ_EMPTY(&deliveries)) {
 			free(pfd);
-			return 0;
+			return EX_OK;
 		}
 
 		now = now_ms();

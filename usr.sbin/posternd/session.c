@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sysexits.h>
 #include <syslog.h>
 #include <time.h>
 #include <tls.h>
@@ -189,7 +190,7 @@ conn_reply(struct conn *c, const char *fmt, ...)
 	line[n++] = '\r';
 	line[n++] = '\n';
 	if (c->olen + (size_t)n > sizeof(c->obuf) && conn_flush(c) != 1)
-		exit(0);
+		exit(EX_OK);
 	memcpy(c->obuf + c->olen, line, (size_t)n);
 	c->olen += (size_t)n;
 }
@@ -510,5 +511,5 @@ session_run(const char *peer)
 	 * Everything is said; the exit handlers (the libraries' destructors)
 	 * would only tear down, page by copied page, what the server built.
 	 */
-	_exit(0);
+	_exit(EX_OK);
 }
