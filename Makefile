@@ -88,7 +88,8 @@ HELPER_BINS =	${HELPER_SRCS:.c=}
 OBJS =		${LIB_SRCS:.c=.o} ${CLI_SRCS:.c=.o} ${SRV_SRCS:.c=.o} \
 		${DROP_SRCS:.c=.o} \
 		${MAIN_SRCS:.c=.o} ${UNIT_SRCS:.c=.o} \
-		${HELPER_SRCS:.c=.o} ${ATTEMPT_OBJ} regress/unit/tap.o
+		${HELPER_SRCS:.c=.o} ${ATTEMPT_OBJ} regress/unit/tap.o \
+		usr.sbin/posternd/proto.o
 
 .PHONY: all tests check demo install install-names clean fuzz check-sanitize
 all: ${PROGS}
@@ -116,10 +117,15 @@ ${DROP}: ${DROP_SRCS:.c=.o} ${LIB}
 ${POSTERND}: ${SRV_SRCS:.c=.o} ${LIB}
 	${CC} ${LDFLAGS_H} ${LDFLAGS} -o ${.TARGET} ${.ALLSRC} ${LIBS}
 
-.for t in ${UNIT_BINS}
+.for t in ${UNIT_BINS:Nregress/unit/test_posternd_proto}
 ${t}: ${t}.o regress/unit/tap.o ${CLI_LIB} ${LIB}
 	${CC} ${LDFLAGS_H} ${LDFLAGS} -o ${.TARGET} ${.ALLSRC} ${LIBS}
 .endfor
+
+# posternd's payloads: its proto.c alone, beside the library.
+regress/unit/test_posternd_proto: regress/unit/test_posternd_proto.o \
+    usr.sbin/posternd/proto.o regress/unit/tap.o ${LIB}
+	${CC} ${LDFLAGS_H} ${LDFLAGS} -o ${.TARGET} ${.ALLSRC} ${LIBS}
 
 .for t in ${HELPER_BINS}
 ${t}: ${t}.o ${ATTEMPT_OBJ} ${CLI_LIB} ${LIB}

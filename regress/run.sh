@@ -30,6 +30,8 @@ regress/unit/test_cmdline
 regress/unit/test_config
 regress/unit/test_ipc
 regress/unit/test_log
+regress/unit/test_posternd_proto
+regress/unit/test_proto
 regress/unit/test_reply
 regress/unit/test_rfc5322
 regress/unit/test_smtp_client

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sysexits.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -141,19 +142,19 @@ capture_run(struct capture *c, const char *path, char *const argv[],
 	}
 	if (pid == 0) {
 		if (setpgid(0, 0) == -1)
-			_exit(127);
+			_exit(EXIT_NOEXEC);
 		tty_give(tty, getpid());
 		if ((fd = open("/dev/null", O_RDWR)) == -1 ||
 		    dup2(fd, STDIN_FILENO) == -1 ||
 		    dup2(p[1], STDOUT_FILENO) == -1 ||
 		    ((flags & CAPTURE_QUIET) &&
 		    dup2(fd, STDERR_FILENO) == -1))
-			_exit(127);
+			_exit(EXIT_NOEXEC);
 		closefrom(STDERR_FILENO + 1);
 		signal(SIGPIPE, SIG_DFL);
 		signal(SIGTTOU, SIG_DFL);
 		execv(path, argv);
-		_exit(127);
+		_exit(EXIT_NOEXEC);
 	}
 	close(p[1]);
 	/* Both sides set the group: kill(-pid) works from here on. */

@@ -35,6 +35,9 @@
 #define CAPTURE_ETIMEOUT	-2	/* killed at the time limit */
 #define CAPTURE_EREAD		-3	/* read failed, or more than max */
 
+/* The status of a child that could not exec its program, as sh(1) has it. */
+#define EXIT_NOEXEC		127
+
 struct capture {
 	char	*out;
 	size_t	 len;

@@ -2,6 +2,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sysexits.h>
 #include <unistd.h>
 
 #include "log.h"
@@ -103,7 +104,7 @@ fatal(const char *fmt, ...)
 	va_start(ap, fmt);
 	vlog(fmt, ap, strerror(saved));
 	va_end(ap);
-	exit(70);	/* EX_SOFTWARE */
+	exit(EX_SOFTWARE);
 }
 
 void
@@ -114,7 +115,7 @@ fatalx(const char *fmt, ...)
 	va_start(ap, fmt);
 	vlog(fmt, ap, NULL);
 	va_end(ap);
-	exit(70);	/* EX_SOFTWARE */
+	exit(EX_SOFTWARE);
 }
 
 static int

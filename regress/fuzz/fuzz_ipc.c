@@ -2,7 +2,8 @@
  * The IPC decoder: the input is the byte stream a peer process writes on
  * a channel, in pieces.  Each message is read with ipc_read()/ipc_get()
  * as a role reads it, and the payload of every message type of postern
- * and posternd is taken apart field by field as its receiver does
+ * and posternd is taken apart as its receiver does: by the program's own
+ * decoder for the large ones, field by field for the others
  * (ipc_postern.c, ipc_posternd.c).  The first byte chooses the program
  * and the size of the peer's writes.
  */
@@ -34,6 +35,8 @@ walk(const struct ipc_msg *m, int daemon)
 	uint64_t		 q;
 	size_t			 n;
 
+	if (daemon ? ipc_decode_posternd(m) : ipc_decode_postern(m))
+		return;
 	sh = daemon ? ipc_shape_posternd(m->hdr.type) :
 	    ipc_shape_postern(m->hdr.type);
 	if (sh == NULL)

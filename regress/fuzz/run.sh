@@ -70,7 +70,7 @@ for h in $all; do
 	extra=
 	case "$h" in
 	smtpd_*) extra="$(o regress/fuzz/smtpd_io.c) $B/libserver.a" ;;
-	ipc)	extra="$(o regress/fuzz/ipc_postern.c) $(o regress/fuzz/ipc_posternd.c)" ;;
+	ipc)	extra="$(o regress/fuzz/ipc_postern.c) $(o regress/fuzz/ipc_posternd.c) $(o usr.sbin/posternd/proto.c)" ;;
 	esac
 	$CC $SAN -fsanitize=fuzzer -o "$B/fuzz_$h" "$(o regress/fuzz/fuzz_$h.c)" \
 	    $extra "$B/libclient.a" "$B/libpostern.a" $pkgl -lseccomp \

@@ -40,18 +40,7 @@ struct net {
 	int			 have_peer;
 	int			 sock;
 	struct smtp_params	 params;
-	uint32_t		 flags;
-	char			*domain;
-	char			*servername;
-	char			*dsn_notify;
-	char			*dsn_return;
-	char			*auth_mech;
-	char			*fingerprint;
-	char			*priorities;
-	char			*proxy_host;
-	uint32_t		 proxy_port;
-	uint32_t		 mode;		/* N_MODE_* */
-	char			*etrn;
+	struct n_config		 conf;
 	struct pem		 ca, crl, cert, key;
 	char			*from;
 	char			**rcpts;
@@ -113,51 +102,27 @@ read_config(struct net *n)
 	struct ipc_msg	 m;
 	struct ipc_cur	 c;
 	char		*s, **nr;
-	uint32_t	 proto, tls, timeout, auth;
 	int		 r, have_config = 0;
 
 	for (;;) {
 		if ((r = ipc_recv(&n->parent, &m)) == 0)
-			exit(0);
+			exit(EX_OK);
 		if (r == -1)
 			fatal("network: receive");
 		ipc_cur_init(&c, &m);
 		switch (m.hdr.type) {
 		case MSG_N_CONFIG:
-			if (have_config++ ||
-			    ipc_cur_u32(&c, &proto) == -1 ||
-			    ipc_cur_u32(&c, &tls) == -1 ||
-			    ipc_cur_u32(&c, &n->flags) == -1 ||
-			    ipc_cur_u32(&c, &timeout) == -1 ||
-			    ipc_cur_u32(&c, &auth) == -1 ||
-			    ipc_cur_str(&c, &n->domain) == -1 ||
-			    ipc_cur_str(&c, &n->servername) == -1 ||
-			    ipc_cur_str(&c, &n->dsn_notify) == -1 ||
-			    ipc_cur_str(&c, &n->dsn_return) == -1 ||
-			    ipc_cur_str(&c, &n->auth_mech) == -1 ||
-			    ipc_cur_str(&c, &n->fingerprint) == -1 ||
-			    ipc_cur_str(&c, &n->priorities) == -1 ||
-			    ipc_cur_str(&c, &n->proxy_host) == -1 ||
-			    ipc_cur_u32(&c, &n->proxy_port) == -1 ||
-			    ipc_cur_u32(&c, &n->mode) == -1 ||
-			    ipc_cur_str(&c, &n->etrn) == -1 ||
-			    ipc_cur_end(&c) == -1 || n->mode > N_MODE_BATCH ||
-			    (n->mode == N_MODE_RMQS && n->etrn == NULL) ||
-			    proto > SMTP_PROTO_LMTP ||
-			    tls > SMTP_TLS_IMPLICIT ||
-			    auth > SMTP_AUTH_MECH || n->domain == NULL ||
-			    n->servername == NULL || timeout > 86400 ||
-			    n->proxy_port > 65535)
+			if (have_config++ || n_config_get(&m, &n->conf) == -1)
 				fatalx("network: bad MSG_N_CONFIG");
-			n->params.protocol = (int)proto;
-			n->params.tls = (int)tls;
-			n->params.auth = (int)auth;
-			n->params.timeout = (int)timeout;
-			n->params.domain = n->domain;
-			n->params.auth_mech = n->auth_mech;
-			n->params.dsn_notify = n->dsn_notify;
-			n->params.dsn_return = n->dsn_return;
-			n->params.debug_fd = (n->flags & N_DEBUG) ?
+			n->params.protocol = (int)n->conf.protocol;
+			n->params.tls = (int)n->conf.tls;
+			n->params.auth = (int)n->conf.auth;
+			n->params.timeout = (int)n->conf.timeout;
+			n->params.domain = n->conf.domain;
+			n->params.auth_mech = n->conf.auth_mech;
+			n->params.dsn_notify = n->conf.dsn_notify;
+			n->params.dsn_return = n->conf.dsn_return;
+			n->params.debug_fd = (n->conf.flags & N_DEBUG) ?
 			    STDOUT_FILENO : -1;
 			break;
 		case MSG_N_CA:
@@ -276,7 +241,7 @@ socks5(struct net *n, struct smtp_result *res)
 		"address type not supported"
 	};
 	unsigned char	 buf[512];
-	size_t		 hl = strlen(n->proxy_host), skip;
+	size_t		 hl = strlen(n->conf.proxy_host), skip;
 	int		 t = n->params.timeout;
 
 	if (hl > 255) {
@@ -298,9 +263,9 @@ socks5(struct net *n, struct smtp_result *res)
 	buf[2] = 0;
 	buf[3] = 3;
 	buf[4] = (unsigned char)hl;
-	memcpy(buf + 5, n->proxy_host, hl);
-	buf[5 + hl] = (unsigned char)(n->proxy_port >> 8);
-	buf[6 + hl] = (unsigned char)n->proxy_port;
+	memcpy(buf + 5, n->conf.proxy_host, hl);
+	buf[5 + hl] = (unsigned char)(n->conf.proxy_port >> 8);
+	buf[6 + hl] = (unsigned char)n->conf.proxy_port;
 	if (io_full(n->sock, buf, 7 + hl, 1, t) == -1)
 		return io_error(res, 1);
 	if (io_full(n->sock, buf, 4, 0, t) == -1)
@@ -697,7 +662,7 @@ batch_loop(struct net *n, struct smtp *smtp)
 		send_result(n, &res, flags);
 	}
 	smtp_close(smtp, smtp_usable(smtp));
-	exit(0);
+	exit(EX_OK);
 }
 
 static __dead void
@@ -769,10 +734,10 @@ network_main(void)
 		tp.cert_len = n.cert.len;
 		tp.key_pem = n.key.data;
 		tp.key_len = n.key.len;
-		tp.certcheck = (n.flags & N_TLS_CERTCHECK) != 0;
-		tp.fingerprint = n.fingerprint;
-		tp.priorities = n.priorities;
-		tp.servername = n.servername;
+		tp.certcheck = (n.conf.flags & N_TLS_CERTCHECK) != 0;
+		tp.fingerprint = n.conf.fingerprint;
+		tp.priorities = n.conf.priorities;
+		tp.servername = n.conf.servername;
 		tls = tls_client_init(&tp, res.errmsg, sizeof(res.errmsg),
 		    &res.exitcode);
 		if (n.key.data != NULL)
@@ -795,16 +760,16 @@ network_main(void)
 	cb.more = cb_more;
 	cb.dot_done = cb_dot_done;
 
-	if (n.proxy_host != NULL && socks5(&n, &res) == -1)
+	if (n.conf.proxy_host != NULL && socks5(&n, &res) == -1)
 		goto done;
 	if ((smtp = smtp_open(n.sock, &n.params, tls, &cb, &res)) == NULL)
 		goto done;
-	switch (n.mode) {
+	switch (n.conf.mode) {
 	case N_MODE_SEND:
 		if (smtp_transaction(smtp, n.from, n.rcpts, n.nrcpt,
 		    &res) == 0) {
 			flags |= NRES_DATA_SENT;
-			if ((n.flags & N_KEEP) && !n.aborted &&
+			if ((n.conf.flags & N_KEEP) && !n.aborted &&
 			    smtp_usable(smtp))
 				keep(&n, smtp, &res, flags);
 		}
@@ -813,7 +778,7 @@ network_main(void)
 		send_info(&n, smtp);
 		break;
 	case N_MODE_RMQS:
-		smtp_etrn(smtp, n.etrn, &res);
+		smtp_etrn(smtp, n.conf.etrn, &res);
 		break;
 	case N_MODE_BATCH:
 		batch(&n, smtp);
@@ -824,5 +789,5 @@ done:
 	if (n.aborted)
 		flags |= NRES_ABORTED;
 	send_result(&n, &res, flags);
-	return 0;
+	return EX_OK;
 }

@@ -192,54 +192,51 @@ static void
 reader_output(struct send *s)
 {
 	struct ipc_buf	 b;
+	struct r_output	 o;
 	struct tm	 tm;
 	time_t		 now = time(NULL);
-	char		 host[256], date[64], *trace;
+	char		 host[256], date[64];
 	const char	*at;
-	uint32_t	 flags = 0;
-	int		 sf;
 
+	memset(&o, 0, sizeof(o));
 	if (s->acc->remove_bcc_headers)
-		flags |= R_OUT_REMOVE_BCC;
+		o.flags |= R_OUT_REMOVE_BCC;
 	if (s->acc->undisclosed_recipients)
-		flags |= R_OUT_UNDISCLOSED;
+		o.flags |= R_OUT_UNDISCLOSED;
 	if (s->queueing)
-		flags |= R_OUT_SPOOL;
+		o.flags |= R_OUT_SPOOL;
 	switch (s->acc->set_from_header) {
 	case HDR_ON:
-		sf = RFC5322_SET_ON;
+		o.set_from = RFC5322_SET_ON;
 		break;
 	case HDR_OFF:
-		sf = RFC5322_SET_OFF;
+		o.set_from = RFC5322_SET_OFF;
 		break;
 	default:
-		sf = RFC5322_SET_AUTO;
+		o.set_from = RFC5322_SET_AUTO;
 		break;
 	}
+	o.set_date = s->acc->set_date_header == HDR_OFF ? RFC5322_SET_OFF :
+	    RFC5322_SET_AUTO;
+	o.set_msgid = s->acc->set_msgid_header == HDR_OFF ? RFC5322_SET_OFF :
+	    RFC5322_SET_AUTO;
 	if (localtime_r(&now, &tm) == NULL)
 		fatal("localtime");
 	if ((at = strrchr(s->from, '@')) != NULL)
 		strlcpy(host, at + 1, sizeof(host));
 	else if (gethostname(host, sizeof(host)) == -1)
 		strlcpy(host, "localhost", sizeof(host));
-	ipc_buf_init(&b);
-	ipc_buf_u32(&b, flags);
-	ipc_buf_u32(&b, (uint32_t)sf);
-	ipc_buf_u32(&b, s->acc->set_date_header == HDR_OFF ?
-	    RFC5322_SET_OFF : RFC5322_SET_AUTO);
-	ipc_buf_u32(&b, s->acc->set_msgid_header == HDR_OFF ?
-	    RFC5322_SET_OFF : RFC5322_SET_AUTO);
-	ipc_buf_str(&b, s->from);
-	ipc_buf_str(&b, s->acc->from_full_name);
-	ipc_buf_u64(&b, (uint64_t)now);
-	ipc_buf_u64(&b, (uint64_t)(int64_t)tm.tm_gmtoff);
-	ipc_buf_str(&b, host);
-	trace = NULL;
+	o.from = s->from;
+	o.full_name = s->acc->from_full_name;
+	o.date = (uint64_t)now;
+	o.gmtoff = (int64_t)tm.tm_gmtoff;
+	o.msgid_host = host;
+	o.trace = NULL;
 	if (sysmode_is_system(s->acc) && rfc5322_format_date(date,
 	    sizeof(date), now, tm.tm_gmtoff) != -1)
-		trace = sysmode_trace(date);
-	ipc_buf_str(&b, trace);
-	free(trace);
+		o.trace = sysmode_trace(date);
+	r_output_put(&b, &o);
+	free(o.trace);
 	child_send(&s->reader, MSG_R_OUTPUT, -1, &b);
 	if (s->queueing)
 		queue_handoff(s);
@@ -254,22 +251,23 @@ start_secrets(struct send *s, int peer)
 {
 	struct ipc_buf	 b;
 	struct ipc_msg	 m;
+	struct s_config	 sc;
 	char		 msg[1024];
 	int		 code;
 
 	proc_spawn(&s->secrets, ROLE_SECRETS, -1, peer, environ);
-	ipc_buf_init(&b);
-	ipc_buf_str(&b, s->acc->socket != NULL ? s->acc->socket :
-	    s->acc->host);
-	ipc_buf_str(&b, s->acc->user);
-	ipc_buf_str(&b, s->acc->password);
-	ipc_buf_str(&b, s->acc->password == NULL ? s->acc->passwordeval :
-	    NULL);
-	ipc_buf_str(&b, s->acc->auth);
-	ipc_buf_u32(&b, (uint32_t)s->acc->port);
-	ipc_buf_str(&b, s->acc->ntlmdomain);
+	memset(&sc, 0, sizeof(sc));
+	sc.host = s->acc->socket != NULL ? s->acc->socket : s->acc->host;
+	sc.user = s->acc->user;
+	sc.password = s->acc->password;
+	sc.passwordeval = s->acc->password == NULL ? s->acc->passwordeval :
+	    NULL;
+	sc.auth = s->acc->auth;
+	sc.port = (uint32_t)s->acc->port;
+	sc.ntlmdomain = s->acc->ntlmdomain;
 	/* A system account's secret is read by the secrets process alone. */
-	ipc_buf_str(&b, sysmode_is_system(s->acc) ? s->acc->id : NULL);
+	sc.system = sysmode_is_system(s->acc) ? s->acc->id : NULL;
+	s_config_put(&b, &sc);
 	child_send(&s->secrets, MSG_S_CONFIG, -1, &b);
 	explicit_bzero(&b, sizeof(b));
 	if (s->acc->password != NULL) {
@@ -333,10 +331,12 @@ send_file(struct child *c, uint32_t type, const char *path, const char *what)
 }
 
 void
-start_network(struct send *s, int peer, uint32_t mode, const char *etrn)
+start_network(struct send *s, int peer, uint32_t mode, char *etrn)
 {
+	static char	 localhost[] = "localhost";
 	struct account	*a = s->acc;
 	struct ipc_buf	 b;
+	struct n_config	 nc;
 	char		 fpr[3 * FPR_MAXLEN + 1];
 	uint32_t	 flags = 0, tls, auth;
 	size_t		 i;
@@ -368,25 +368,26 @@ start_network(struct send *s, int peer, uint32_t mode, const char *etrn)
 		    (i ? 3 * i - 1 : 0), "%s%02X", i ? ":" : "",
 		    a->tls_fingerprint[i]);
 
-	ipc_buf_init(&b);
-	ipc_buf_u32(&b, a->protocol == PROTO_LMTP ? SMTP_PROTO_LMTP :
-	    SMTP_PROTO_SMTP);
-	ipc_buf_u32(&b, tls);
-	ipc_buf_u32(&b, flags);
-	ipc_buf_u32(&b, (uint32_t)a->timeout);
-	ipc_buf_u32(&b, auth);
-	ipc_buf_str(&b, a->domain != NULL ? a->domain : "localhost");
-	ipc_buf_str(&b, a->tls_host_override != NULL ? a->tls_host_override :
-	    a->host != NULL ? a->host : "localhost");
-	ipc_buf_str(&b, a->dsn_notify);
-	ipc_buf_str(&b, a->dsn_return);
-	ipc_buf_str(&b, auth == SMTP_AUTH_MECH ? a->auth : NULL);
-	ipc_buf_str(&b, a->tls_fingerprint_len > 0 ? fpr : NULL);
-	ipc_buf_str(&b, a->tls_priorities);
-	ipc_buf_str(&b, a->proxy_host != NULL ? a->host : NULL);
-	ipc_buf_u32(&b, a->proxy_host != NULL ? (uint32_t)a->port : 0);
-	ipc_buf_u32(&b, mode);
-	ipc_buf_str(&b, etrn);
+	memset(&nc, 0, sizeof(nc));
+	nc.protocol = a->protocol == PROTO_LMTP ? SMTP_PROTO_LMTP :
+	    SMTP_PROTO_SMTP;
+	nc.tls = tls;
+	nc.flags = flags;
+	nc.timeout = (uint32_t)a->timeout;
+	nc.auth = auth;
+	nc.domain = a->domain != NULL ? a->domain : localhost;
+	nc.servername = a->tls_host_override != NULL ? a->tls_host_override :
+	    a->host != NULL ? a->host : localhost;
+	nc.dsn_notify = a->dsn_notify;
+	nc.dsn_return = a->dsn_return;
+	nc.auth_mech = auth == SMTP_AUTH_MECH ? a->auth : NULL;
+	nc.fingerprint = a->tls_fingerprint_len > 0 ? fpr : NULL;
+	nc.priorities = a->tls_priorities;
+	nc.proxy_host = a->proxy_host != NULL ? a->host : NULL;
+	nc.proxy_port = a->proxy_host != NULL ? (uint32_t)a->port : 0;
+	nc.mode = mode;
+	nc.etrn = etrn;
+	n_config_put(&b, &nc);
 	child_send(&s->network, MSG_N_CONFIG, -1, &b);
 
 	if (a->tls) {
@@ -492,8 +493,11 @@ network_final(struct send *s, struct ipc_msg *m)
 	char			*text;
 
 	ipc_cur_init(&c, m);
-	if (m->hdr.type == MSG_N_RCPT_STATUS) {
-		if (m->fd != -1 || ipc_cur_u32(&c, &idx) == -1 ||
+	if (m->fd != -1)
+		fatalx("the network process sent a descriptor");
+	switch (m->hdr.type) {
+	case MSG_N_RCPT_STATUS:
+		if (ipc_cur_u32(&c, &idx) == -1 ||
 		    ipc_cur_u32(&c, &code) == -1 ||
 		    ipc_cur_str(&c, &text) == -1 || text == NULL ||
 		    ipc_cur_end(&c) == -1 || idx >= s->nrcpt || code > 999 ||
@@ -507,32 +511,36 @@ network_final(struct send *s, struct ipc_msg *m)
 		s->refused[s->nrefused].code = (int)code;
 		log_scrub(text, 1);
 		s->refused[s->nrefused++].text = text;
-		return;
-	}
-	if (m->hdr.type == MSG_N_INFO) {
-		if (m->fd != -1 || s->n_info != NULL ||
+		break;
+	case MSG_N_INFO:
+		if (s->n_info != NULL ||
 		    ipc_cur_str(&c, &s->n_info) == -1 || s->n_info == NULL ||
 		    ipc_cur_end(&c) == -1)
 			fatalx("bad MSG_N_INFO");
 		log_scrub(s->n_info, 1);
-		return;
+		break;
+	case MSG_N_RESULT:
+		if (ipc_cur_u32(&c, &code) == -1 ||
+		    ipc_cur_u32(&c, &status) == -1 ||
+		    ipc_cur_u32(&c, &s->n_flags) == -1 ||
+		    ipc_cur_u64(&c, &s->n_mailsize) == -1 ||
+		    ipc_cur_str(&c, &s->n_smtpmsg) == -1 ||
+		    ipc_cur_str(&c, &s->n_errmsg) == -1 ||
+		    ipc_cur_end(&c) == -1 || code > 255 || status > 999)
+			fatalx("bad MSG_N_RESULT");
+		/* They reach a terminal and the log: no control characters. */
+		if (s->n_smtpmsg != NULL)
+			log_scrub(s->n_smtpmsg, 1);
+		if (s->n_errmsg != NULL)
+			log_scrub(s->n_errmsg, 0);
+		s->n_code = (int)code;
+		s->n_status = (int)status;
+		s->n_done = 1;
+		break;
+	default:
+		fatalx("unexpected message %u from the network process",
+		    m->hdr.type);
 	}
-	if (m->hdr.type != MSG_N_RESULT || m->fd != -1 ||
-	    ipc_cur_u32(&c, &code) == -1 || ipc_cur_u32(&c, &status) == -1 ||
-	    ipc_cur_u32(&c, &s->n_flags) == -1 ||
-	    ipc_cur_u64(&c, &s->n_mailsize) == -1 ||
-	    ipc_cur_str(&c, &s->n_smtpmsg) == -1 ||
-	    ipc_cur_str(&c, &s->n_errmsg) == -1 || ipc_cur_end(&c) == -1 ||
-	    code > 255 || status > 999)
-		fatalx("bad message %u from the network process", m->hdr.type);
-	/* Its words reach a terminal and the log: no control characters. */
-	if (s->n_smtpmsg != NULL)
-		log_scrub(s->n_smtpmsg, 1);
-	if (s->n_errmsg != NULL)
-		log_scrub(s->n_errmsg, 0);
-	s->n_code = (int)code;
-	s->n_status = (int)status;
-	s->n_done = 1;
 }
 
 /*

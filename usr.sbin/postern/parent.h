@@ -62,7 +62,7 @@ __dead void die(int, const char *, ...) __attribute__((format(printf, 2, 3)));
 void	child_send(struct child *, uint32_t, int, const struct ipc_buf *);
 void	parse_error(const struct ipc_msg *, int *, char *, size_t);
 void	start_secrets(struct send *, int);
-void	start_network(struct send *, int, uint32_t, const char *);
+void	start_network(struct send *, int, uint32_t, char *);
 void	hand_socket(struct send *);
 void	network_release(struct send *);
 

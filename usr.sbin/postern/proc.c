@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sysexits.h>
 #include <unistd.h>
 
 #include "log.h"
@@ -120,7 +121,7 @@ lift(int fd)
 	if (fd == -1)
 		return -1;
 	if ((nfd = fcntl(fd, F_DUPFD, 20)) == -1)
-		_exit(71);
+		_exit(EX_OSERR);
 	return nfd;
 }
 
@@ -155,14 +156,14 @@ proc_spawn(struct child *c, enum role role, int body, int peer,
 		    (p != -1 && dup2(p, FD_PEER) == -1) ||
 		    dup2(exe, FD_EXE) == -1 ||
 		    fcntl(FD_EXE, F_SETFD, FD_CLOEXEC) == -1)
-			_exit(71);
+			_exit(EX_OSERR);
 		closefrom(FD_EXE + 1);
 		/* Only the reader may see the message on stdin. */
 		if (role != ROLE_READER) {
 			int null = open("/dev/null", O_RDONLY);
 
 			if (null == -1 || dup2(null, STDIN_FILENO) == -1)
-				_exit(71);
+				_exit(EX_OSERR);
 			close(null);
 		}
 		argv[0] = (char *)(uintptr_t)log_progname();
@@ -170,7 +171,7 @@ proc_spawn(struct child *c, enum role role, int body, int peer,
 		argv[2] = (char *)(uintptr_t)role_name(role);
 		argv[3] = NULL;
 		fexecve(FD_EXE, argv, envp);
-		_exit(71);
+		_exit(EX_OSERR);
 	}
 	close(sp[1]);
 	if (body != -1)
@@ -222,14 +223,14 @@ proc_wait(struct child *c, char *msg, size_t msgsz)
 
 	if (!c->reaped) {
 		if (c->pid <= 0)
-			return 0;
+			return EX_OK;
 		while ((r = waitpid(c->pid, &c->status, 0)) == -1 &&
 		    errno == EINTR)
 			;
 		if (r == -1) {
 			snprintf(msg, msgsz, "%s process: %s",
 			    role_name(c->role), strerror(errno));
-			return 71;
+			return EX_OSERR;
 		}
 		c->reaped = 1;
 	}
@@ -242,12 +243,12 @@ proc_wait(struct child *c, char *msg, size_t msgsz)
 		else
 			snprintf(msg, msgsz, "%s process killed by signal %d",
 			    role_name(c->role), WTERMSIG(status));
-		return 70;
+		return EX_SOFTWARE;
 	}
 	if (WIFEXITED(status) && WEXITSTATUS(status) != 0) {
 		snprintf(msg, msgsz, "%s process exited with status %d",
 		    role_name(c->role), WEXITSTATUS(status));
 		return WEXITSTATUS(status);
 	}
-	return 0;
+	return EX_OK;
 }

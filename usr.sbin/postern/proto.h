@@ -5,11 +5,15 @@
  *
  * Every payload is built with ipc_buf and read with ipc_cur; the comment
  * after each type lists its fields in order.  str may be NULL, bytes never.
- * A receiver that gets a type it does not expect in its current state, or a
- * payload that does not parse to the last byte, exits (fatalx).
+ * The large payloads (MSG_R_OUTPUT, MSG_S_CONFIG, MSG_N_CONFIG) are a
+ * struct below, written and read only by their pair of functions in
+ * proto.c.  A receiver that gets a type it does not expect in its current
+ * state, or a payload that does not parse to the last byte, exits (fatalx).
  */
 #ifndef POSTERN_PROTO_H
 #define POSTERN_PROTO_H
+
+#include <stdint.h>
 
 /* Descriptors a child finds at exec. */
 #define FD_PARENT	3	/* every child: the channel to P */
@@ -105,6 +109,7 @@ enum msg_type {
 #define R_OUT_REMOVE_BCC	0x01
 #define R_OUT_UNDISCLOSED	0x02
 #define R_OUT_SPOOL		0x04	/* an MSG_R_SPOOL follows */
+#define R_OUT_ALL		0x07
 
 /* MSG_R_SPOOL */
 #define R_SPOOL_SEND		0x01	/* also stream it into the body pipe */
@@ -116,6 +121,7 @@ enum msg_type {
 #define N_KEEP			0x08	/* N_MODE_SEND: after a mail the server
 					   took, keep the session for the
 					   parent's due queue entries */
+#define N_ALL			0x0f
 
 /* The tls and auth modes are enum smtp_tls_mode and smtp_auth_mode. */
 #define N_MODE_SEND		0
@@ -134,5 +140,67 @@ enum msg_type {
 					   network process goes on as in
 					   N_MODE_BATCH until the parent closes
 					   the channel */
+
+struct ipc_buf;
+struct ipc_msg;
+
+/*
+ * The payloads with many fields.  A decoder checks every field and the
+ * end, fills the struct with strings of its own (free them with the
+ * matching *_clear()), and returns -1 on anything else, having freed what
+ * it took.  The encoders take the strings as given and own none.
+ */
+struct r_output {			/* MSG_R_OUTPUT */
+	uint32_t	 flags;		/* R_OUT_* */
+	uint32_t	 set_from;	/* enum rfc5322_set */
+	uint32_t	 set_date;
+	uint32_t	 set_msgid;
+	char		*from;		/* envelope from, never NULL */
+	char		*full_name;
+	uint64_t	 date;		/* time_t */
+	int64_t		 gmtoff;	/* seconds east of UTC */
+	char		*msgid_host;
+	char		*trace;		/* NULL: none */
+};
+
+struct s_config {			/* MSG_S_CONFIG */
+	char		*host;		/* host or socket, never NULL */
+	char		*user;
+	char		*password;
+	char		*passwordeval;	/* only without password */
+	char		*auth;		/* "" = on, any mechanism */
+	uint32_t	 port;
+	char		*ntlmdomain;
+	char		*system;	/* system account: no password above */
+};
+
+struct n_config {			/* MSG_N_CONFIG */
+	uint32_t	 protocol;	/* enum smtp_protocol */
+	uint32_t	 tls;		/* enum smtp_tls_mode */
+	uint32_t	 flags;		/* N_* */
+	uint32_t	 timeout;	/* seconds, 0: none */
+	uint32_t	 auth;		/* enum smtp_auth_mode */
+	char		*domain;	/* never NULL */
+	char		*servername;	/* never NULL */
+	char		*dsn_notify;
+	char		*dsn_return;
+	char		*auth_mech;
+	char		*fingerprint;
+	char		*priorities;
+	char		*proxy_host;	/* target host, NULL: no proxy */
+	uint32_t	 proxy_port;
+	uint32_t	 mode;		/* N_MODE_* */
+	char		*etrn;		/* N_MODE_RMQS: never NULL */
+};
+
+void	r_output_put(struct ipc_buf *, const struct r_output *);
+int	r_output_get(const struct ipc_msg *, struct r_output *);
+void	r_output_clear(struct r_output *);
+void	s_config_put(struct ipc_buf *, const struct s_config *);
+int	s_config_get(const struct ipc_msg *, struct s_config *);
+void	s_config_clear(struct s_config *);
+void	n_config_put(struct ipc_buf *, const struct n_config *);
+int	n_config_get(const struct ipc_msg *, struct n_config *);
+void	n_config_clear(struct n_config *);
 
 #endif

@@ -56,7 +56,7 @@ fail(int code, const char *msg)
 	ipc_buf_u32(&b, (uint32_t)code);
 	ipc_buf_str(&b, msg);
 	send_buf(MSG_R_ERROR, &b);
-	exit(0);
+	exit(EX_OK);
 }
 
 static void
@@ -65,7 +65,7 @@ recv_msg(struct ipc_msg *m, uint32_t type)
 	int	 r;
 
 	if ((r = ipc_recv(&parent, m)) == 0)
-		exit(0);	/* the parent gave up: nothing to do */
+		exit(EX_OK);	/* the parent gave up: nothing to do */
 	if (r == -1)
 		fatal("reader: receive");
 	if (m->hdr.type != type)
@@ -187,7 +187,7 @@ flush_entries(int first)
 			send_buf(MSG_R_ERROR, &b);
 		}
 		if ((r = ipc_recv(&parent, &m)) == 0)
-			exit(0);
+			exit(EX_OK);
 		if (r == -1)
 			fatal("reader: receive");
 		if (m.hdr.type != MSG_R_ENTRY || m.fd == -1)
@@ -205,9 +205,8 @@ reader_main(void)
 	struct ipc_msg		 m;
 	struct ipc_cur		 c;
 	struct ipc_buf		 b;
-	uint32_t		 flags, maxhdr, out, sf, sd, sm;
-	uint64_t		 date, off;
-	char			*from, *name, *host, *trace;
+	struct r_output		 out;
+	uint32_t		 flags, maxhdr;
 	int			 r;
 
 	log_procname("reader");
@@ -219,7 +218,7 @@ reader_main(void)
 	sandbox_lockdown(ROLE_READER);
 
 	if ((r = ipc_recv(&parent, &m)) == 0)
-		exit(0);
+		exit(EX_OK);
 	if (r == -1)
 		fatal("reader: receive");
 	if (m.hdr.type == MSG_R_ENTRY && m.fd != -1 && m.datalen == 0)
@@ -240,30 +239,22 @@ reader_main(void)
 	report_header(&msg, flags);
 
 	recv_msg(&m, MSG_R_OUTPUT);
-	ipc_cur_init(&c, &m);
-	if (ipc_cur_u32(&c, &out) == -1 || ipc_cur_u32(&c, &sf) == -1 ||
-	    ipc_cur_u32(&c, &sd) == -1 || ipc_cur_u32(&c, &sm) == -1 ||
-	    ipc_cur_str(&c, &from) == -1 || ipc_cur_str(&c, &name) == -1 ||
-	    ipc_cur_u64(&c, &date) == -1 || ipc_cur_u64(&c, &off) == -1 ||
-	    ipc_cur_str(&c, &host) == -1 || ipc_cur_str(&c, &trace) == -1 ||
-	    ipc_cur_end(&c) == -1 ||
-	    sf > RFC5322_SET_ON || sd > RFC5322_SET_ON ||
-	    sm > RFC5322_SET_ON || from == NULL)
+	if (r_output_get(&m, &out) == -1)
 		fatalx("reader: bad MSG_R_OUTPUT");
 	memset(&opts, 0, sizeof(opts));
-	opts.remove_bcc = (out & R_OUT_REMOVE_BCC) != 0;
-	opts.undisclosed = (out & R_OUT_UNDISCLOSED) != 0;
-	opts.set_from = sf;
-	opts.set_date = sd;
-	opts.set_msgid = sm;
-	opts.envelope_from = from;
-	opts.full_name = name;
-	opts.date = (time_t)date;
-	opts.gmtoff = (long)(int64_t)off;
-	opts.msgid_host = host;
-	opts.trace = trace;
+	opts.remove_bcc = (out.flags & R_OUT_REMOVE_BCC) != 0;
+	opts.undisclosed = (out.flags & R_OUT_UNDISCLOSED) != 0;
+	opts.set_from = out.set_from;
+	opts.set_date = out.set_date;
+	opts.set_msgid = out.set_msgid;
+	opts.envelope_from = out.from;
+	opts.full_name = out.full_name;
+	opts.date = (time_t)out.date;
+	opts.gmtoff = (long)out.gmtoff;
+	opts.msgid_host = out.msgid_host;
+	opts.trace = out.trace;
 
-	if (out & R_OUT_SPOOL) {
+	if (out.flags & R_OUT_SPOOL) {
 		spool_message(&msg, &opts, &st);
 		goto done;
 	}
@@ -279,5 +270,5 @@ done:
 	ipc_buf_u64(&b, st.mailsize);
 	send_buf(MSG_R_DONE, &b);
 	rfc5322_clear(&msg);
-	return 0;
+	return EX_OK;
 }

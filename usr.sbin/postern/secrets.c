@@ -74,7 +74,7 @@ parent_error(struct ipc *parent, int code, const char *msg)
 	if (ipc_compose_buf(parent, MSG_S_ERROR, -1, &b) == -1 ||
 	    ipc_flush(parent) == -1)
 		fatal("secrets: send");
-	exit(0);
+	exit(EX_OK);
 }
 
 /*
@@ -107,25 +107,23 @@ static void
 read_config(struct ipc *parent, struct secrets *s)
 {
 	struct ipc_msg	 m;
-	struct ipc_cur	 c;
+	struct s_config	 sc;
 	char		*eval, *sysacc, err[1024];
 
 	if (ipc_recv(parent, &m) != 1)
 		fatalx("secrets: no configuration from the parent");
 	if (m.hdr.type != MSG_S_CONFIG || m.fd != -1)
 		fatalx("secrets: unexpected message %u", m.hdr.type);
-	ipc_cur_init(&c, &m);
-	if (ipc_cur_str(&c, &s->host) == -1 || s->host == NULL ||
-	    ipc_cur_str(&c, &s->user) == -1 ||
-	    ipc_cur_str(&c, &s->password) == -1 ||
-	    ipc_cur_str(&c, &eval) == -1 ||
-	    ipc_cur_str(&c, &s->auth) == -1 ||
-	    ipc_cur_u32(&c, &s->port) == -1 || s->port > 65535 ||
-	    ipc_cur_str(&c, &s->realm) == -1 ||
-	    ipc_cur_str(&c, &sysacc) == -1 ||
-	    ipc_cur_end(&c) == -1 ||
-	    (sysacc != NULL && (s->password != NULL || eval != NULL)))
+	if (s_config_get(&m, &sc) == -1)
 		fatalx("secrets: bad configuration message");
+	s->host = sc.host;
+	s->user = sc.user;
+	s->password = sc.password;
+	eval = sc.passwordeval;
+	s->auth = sc.auth;
+	s->port = sc.port;
+	s->realm = sc.ntlmdomain;
+	sysacc = sc.system;
 	/* The message buffer held the password: wipe it. */
 	explicit_bzero(parent->rbuf, sizeof(parent->rbuf));
 	if (sysacc != NULL)
@@ -377,5 +375,5 @@ secrets_main(void)
 	auth_free(s.sasl);
 	wipe_str(&s.password);
 	ipc_clear(&peer);
-	return 0;
+	return EX_OK;
 }

@@ -24,6 +24,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sysexits.h>
 #include <unistd.h>
 
 #include <openssl/crypto.h>
@@ -67,7 +68,7 @@ static TAILQ_HEAD(, chan)	 chans = TAILQ_HEAD_INITIALIZER(chans);
 static TAILQ_HEAD(, check)	 checks = TAILQ_HEAD_INITIALIZER(checks);
 static unsigned char		 user_md[DIGEST_LEN], pass_md[DIGEST_LEN];
 static TAILQ_HEAD(, peer)	 peers = TAILQ_HEAD_INITIALIZER(peers);
-static char			*user_name;
+static const char		*user_name;
 static int64_t			 slots[FAIL_SLOTS];
 static unsigned int		 delay_ms;
 
@@ -99,7 +100,7 @@ startup_error(struct ipc *parent, const char *fmt, ...)
 	ipc_buf_str(&b, msg);
 	if (ipc_compose_buf(parent, MSG_A_ERROR, -1, &b) == 0)
 		(void)ipc_flush(parent);
-	exit(78);	/* EX_CONFIG */
+	exit(EX_CONFIG);
 }
 
 /* passwordeval as msmtp runs it: a shell command, its first line. */
@@ -128,52 +129,46 @@ static void
 configure(struct ipc *parent)
 {
 	struct ipc_msg	 m;
-	struct ipc_cur	 c;
-	char		*user = NULL, *eval = NULL, *dir = NULL, *pass;
+	struct a_config	 ac;
+	char		*pass;
 	char		 buf[1024];
-	uint32_t	 delay, uid, gid;
 
 	if (ipc_recv(parent, &m) != 1 || m.hdr.type != MSG_A_CONFIG ||
 	    m.fd != -1)
 		fatalx("expected the configuration");
-	ipc_cur_init(&c, &m);
-	if (ipc_cur_str(&c, &user) == -1 || user == NULL ||
-	    ipc_cur_str(&c, &eval) == -1 ||
-	    ipc_cur_u32(&c, &delay) == -1 ||
-	    ipc_cur_u32(&c, &uid) == -1 || ipc_cur_u32(&c, &gid) == -1 ||
-	    ipc_cur_str(&c, &dir) == -1 || dir == NULL ||
-	    ipc_cur_end(&c) == -1)
+	if (a_config_get(&m, &ac) == -1)
 		fatalx("bad configuration message");
-	delay_ms = delay;
+	delay_ms = ac.delay;
 
-	if (eval != NULL)
-		pass = password_eval(parent, eval);
+	if (ac.passwordeval != NULL)
+		pass = password_eval(parent, ac.passwordeval);
 	else {
-		snprintf(buf, sizeof(buf), "password for %s: ", user);
+		snprintf(buf, sizeof(buf), "password for %s: ", ac.user);
 		if ((pass = malloc(1024)) == NULL)
 			fatal("malloc");
 		if (readpassphrase(buf, pass, 1024, RPP_REQUIRE_TTY) == NULL)
 			startup_error(parent, "--auth=%s: no passwordeval "
 			    "command and no terminal to ask for the password",
-			    user);
+			    ac.user);
 	}
-	digest(user, strlen(user), user_md);
+	digest(ac.user, strlen(ac.user), user_md);
 	digest(pass, strlen(pass), pass_md);
 	freezero(pass, strlen(pass) + 1);
-	user_name = user;
-	free(eval);
+	/* The user name is kept for the authorization identity. */
+	user_name = ac.user;
+	ac.user = NULL;
 
-	if (*dir != '\0')
+	if (*ac.chroot != '\0')
 		sandbox_leak_check();	/* it needs /proc */
-	if (*dir != '\0' &&
-	    (chroot(dir) == -1 || chdir("/") == -1))
-		fatal("chroot %s", dir);
-	if (*dir != '\0' &&
+	if (*ac.chroot != '\0' &&
+	    (chroot(ac.chroot) == -1 || chdir("/") == -1))
+		fatal("chroot %s", ac.chroot);
+	if (*ac.chroot != '\0' &&
 	    (setgroups(0, NULL) == -1 ||
-	    setresgid((gid_t)gid, (gid_t)gid, (gid_t)gid) == -1 ||
-	    setresuid((uid_t)uid, (uid_t)uid, (uid_t)uid) == -1))
+	    setresgid((gid_t)ac.gid, (gid_t)ac.gid, (gid_t)ac.gid) == -1 ||
+	    setresuid((uid_t)ac.uid, (uid_t)ac.uid, (uid_t)ac.uid) == -1))
 		fatal("cannot drop privileges");
-	free(dir);
+	a_config_clear(&ac);
 }
 
 /* Constant time over what the client controls: compare digests. */
@@ -286,7 +281,7 @@ parent_io(struct ipc *parent)
 		fatal("auth: channel to the listener");
 	}
 	if (n == 0)
-		exit(0);
+		exit(EX_OK);
 	while ((r = ipc_get(parent, &m)) == 1) {
 		switch (m.hdr.type) {
 		case MSG_A_SESSION:

@@ -10,8 +10,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sysexits.h>
 #include <unistd.h>
 
+#include "capture.h"
 #include "command.h"
 #include "log.h"
 
@@ -316,16 +318,16 @@ start_as_user(const struct command *c, char **argv, int in, int null,
 	if (setgroups((size_t)c->ngroups, c->groups) == -1 ||
 	    setresgid(c->gid, c->gid, c->gid) == -1 ||
 	    setresuid(c->uid, c->uid, c->uid) == -1)
-		_exit(71);
+		_exit(EX_OSERR);
 	if (errfd == -1)
 		errfd = null;
 	if (dup2(in, STDIN_FILENO) == -1 ||
 	    dup2(null, STDOUT_FILENO) == -1 ||
 	    dup2(errfd, STDERR_FILENO) == -1)
-		_exit(71);
+		_exit(EX_OSERR);
 	closefrom(STDERR_FILENO + 1);
 	execve(c->path, argv, c->envp);
-	_exit(127);
+	_exit(EXIT_NOEXEC);
 }
 
 /*

@@ -27,6 +27,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sysexits.h>
 #include <syslog.h>
 #include <time.h>
 #include <tls.h>
@@ -942,6 +943,7 @@ start_auth(void)
 	struct ipc_buf	 b;
 	struct ipc_msg	 m;
 	struct ipc_cur	 c;
+	struct a_config	 ac;
 	char		*err = NULL;
 	int		 sp[2];
 
@@ -951,13 +953,14 @@ start_auth(void)
 		fatal("fork");
 	close(sp[1]);
 	ipc_init(&authipc, sp[0]);
-	ipc_buf_init(&b);
-	ipc_buf_str(&b, conf->auth_user);
-	ipc_buf_str(&b, conf->auth_eval);
-	ipc_buf_u32(&b, conf->auth_delay);
-	ipc_buf_u32(&b, (uint32_t)s_uid);
-	ipc_buf_u32(&b, (uint32_t)s_gid);
-	ipc_buf_str(&b, root ? conf->chroot : "");
+	memset(&ac, 0, sizeof(ac));
+	ac.user = conf->auth_user;
+	ac.passwordeval = conf->auth_eval;
+	ac.delay = conf->auth_delay;
+	ac.uid = (uint32_t)s_uid;
+	ac.gid = (uint32_t)s_gid;
+	ac.chroot = root ? conf->chroot : "";
+	a_config_put(&b, &ac);
 	if (ipc_compose_buf(&authipc, MSG_A_CONFIG, -1, &b) == -1 ||
 	    ipc_flush(&authipc) == -1)
 		fatal("auth process");
@@ -993,6 +996,7 @@ start_server(void)
 	struct ipc_buf	 b;
 	struct ipc_msg	 m;
 	struct ipc_cur	 c;
+	struct z_config	 zc;
 	uint32_t	 flags = 0;
 	int		 sp[2];
 
@@ -1017,18 +1021,19 @@ start_server(void)
 		flags |= SF_CHROOT;
 	if (conf->logmode != LOGTO_NONE)
 		flags |= SF_LOG;
-	ipc_buf_init(&b);
-	ipc_buf_u32(&b, flags);
-	ipc_buf_u32(&b, conf->timeout);
-	ipc_buf_u32(&b, conf->session_timeout);
-	ipc_buf_u32(&b, conf->max_recipients);
-	ipc_buf_u32(&b, conf->max_auth_failures);
-	ipc_buf_u32(&b, conf->max_line_length);
-	ipc_buf_u64(&b, conf->max_message_size);
-	ipc_buf_str(&b, conf->domain);
-	ipc_buf_u32(&b, (uint32_t)s_uid);
-	ipc_buf_u32(&b, (uint32_t)s_gid);
-	ipc_buf_str(&b, root ? conf->chroot : "");
+	memset(&zc, 0, sizeof(zc));
+	zc.flags = flags;
+	zc.timeout = conf->timeout;
+	zc.session_timeout = conf->session_timeout;
+	zc.max_recipients = conf->max_recipients;
+	zc.max_auth_failures = conf->max_auth_failures;
+	zc.max_line_length = conf->max_line_length;
+	zc.max_message_size = conf->max_message_size;
+	zc.domain = conf->domain;
+	zc.uid = (uint32_t)s_uid;
+	zc.gid = (uint32_t)s_gid;
+	zc.chroot = root ? conf->chroot : "";
+	z_config_put(&b, &zc);
 	if (ipc_compose_buf(&srvipc, MSG_Z_CONFIG, -1, &b) == -1)
 		fatal("ipc_compose");
 	if (cert != NULL) {
@@ -1168,7 +1173,7 @@ listener_main(struct conf *c)
 			fatal("/dev/null");
 		close(null);
 		if (TAILQ_EMPTY(&sessions))
-			return 1;
+			return EXIT_FAILURE;
 	} else
 		log_listening();
 
@@ -1180,12 +1185,12 @@ listener_main(struct conf *c)
 		if (got_term) {
 			shutdown_all();
 			free(pfd);
-			return 0;
+			return EX_OK;
 		}
 		if (conf->inetd && TAILQ_EMPTY(&sessions) &&
 		    TAILQ_EMPTY(&deliveries)) {
 			free(pfd);
-			return 0;
+			return EX_OK;
 		}
 
 		now = now_ms();

@@ -211,10 +211,10 @@ parse_options(int argc, char *argv[], struct conf *c)
 		switch (ch) {
 		case OPT_VERSION:
 			version();
-			exit(0);
+			exit(EX_OK);
 		case OPT_HELP:
 			usage();
-			exit(0);
+			exit(EX_OK);
 		case OPT_INETD:
 			c->inetd = 1;
 			break;

@@ -5,13 +5,17 @@
  *   connection, forked by Z), A auth.
  *
  * Every payload is built with ipc_buf and read with ipc_cur; the comment
- * after each type lists its fields in order.  A receiver that gets a type
+ * after each type lists its fields in order.  The configurations
+ * (MSG_Z_CONFIG, MSG_A_CONFIG) are a struct below, written and read only
+ * by their pair of functions in proto.c.  A receiver that gets a type
  * it does not expect in its current state, or a payload that does not
  * parse to the last byte, treats the sender as hostile: the listener ends
  * that session, a session or the auth process exits.
  */
 #ifndef POSTERND_PROTO_H
 #define POSTERND_PROTO_H
+
+#include <stdint.h>
 
 /*
  * Descriptors a child finds at exec (Z, A) or, for a session, when the
@@ -39,6 +43,7 @@ enum role {
 #define SF_DASH_RCPT	0x10	/* recipients may begin with '-' (after --) */
 #define SF_CHROOT	0x20	/* chroot and drop to uid/gid */
 #define SF_LOG		0x40	/* send MSG_S_LOG (a log is kept) */
+#define SF_ALL		0x7f
 
 enum msg_type {
 	/* L -> Z, at start, in this order: what every session shares */
@@ -93,5 +98,44 @@ enum msg_type {
 	/* A -> S */
 	MSG_A_ANSWER,		/* u32 1 accepted, 0 refused */
 };
+
+struct ipc_buf;
+struct ipc_msg;
+
+/*
+ * A decoder checks every field and the end, fills the struct with strings
+ * of its own (free them with the matching *_clear()), and returns -1 on
+ * anything else, having freed what it took.  The encoders take the
+ * strings as given and own none.
+ */
+struct z_config {			/* MSG_Z_CONFIG */
+	uint32_t	 flags;		/* SF_* */
+	uint32_t	 timeout;	/* seconds */
+	uint32_t	 session_timeout;
+	uint32_t	 max_recipients;
+	uint32_t	 max_auth_failures;
+	uint32_t	 max_line_length;
+	uint64_t	 max_message_size;
+	const char	*domain;	/* never NULL */
+	uint32_t	 uid;		/* with SF_CHROOT */
+	uint32_t	 gid;
+	const char	*chroot;	/* never NULL, "" for none */
+};
+
+struct a_config {			/* MSG_A_CONFIG */
+	const char	*user;		/* never NULL */
+	const char	*passwordeval;	/* NULL: ask the terminal */
+	uint32_t	 delay;		/* ms after a failure */
+	uint32_t	 uid;
+	uint32_t	 gid;
+	const char	*chroot;	/* never NULL, "" for none */
+};
+
+void	z_config_put(struct ipc_buf *, const struct z_config *);
+int	z_config_get(const struct ipc_msg *, struct z_config *);
+void	z_config_clear(struct z_config *);
+void	a_config_put(struct ipc_buf *, const struct a_config *);
+int	a_config_get(const struct ipc_msg *, struct a_config *);
+void	a_config_clear(struct a_config *);
 
 #endif

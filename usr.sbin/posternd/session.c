@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sysexits.h>
 #include <syslog.h>
 #include <time.h>
 #include <tls.h>
@@ -189,7 +190,7 @@ conn_reply(struct conn *c, const char *fmt, ...)
 	line[n++] = '\r';
 	line[n++] = '\n';
 	if (c->olen + (size_t)n > sizeof(c->obuf) && conn_flush(c) != 1)
-		exit(0);
+		exit(EX_OK);
 	memcpy(c->obuf + c->olen, line, (size_t)n);
 	c->olen += (size_t)n;
 }
@@ -358,15 +359,13 @@ append(unsigned char **buf, size_t *len, const unsigned char *p, size_t n)
 }
 
 static void
-configure(struct ipc *chan, struct sconf *sc, uid_t *uid, gid_t *gid,
-    char **dir)
+configure(struct ipc *chan, struct sconf *sc, struct z_config *zc)
 {
 	struct ipc_msg		 m;
 	struct ipc_cur		 c;
 	struct tls		*t;
 	const unsigned char	*p;
 	size_t			 n;
-	uint32_t		 u, g;
 	char			 err[256];
 	int			 have = 0;
 
@@ -378,23 +377,18 @@ configure(struct ipc *chan, struct sconf *sc, uid_t *uid, gid_t *gid,
 		ipc_cur_init(&c, &m);
 		switch (m.hdr.type) {
 		case MSG_Z_CONFIG:
-			if (have ||
-			    ipc_cur_u32(&c, &sc->flags) == -1 ||
-			    ipc_cur_u32(&c, &sc->timeout) == -1 ||
-			    ipc_cur_u32(&c, &sc->session_timeout) == -1 ||
-			    ipc_cur_u32(&c, &sc->max_recipients) == -1 ||
-			    ipc_cur_u32(&c, &sc->max_auth_failures) == -1 ||
-			    ipc_cur_u32(&c, &sc->max_line_length) == -1 ||
-			    ipc_cur_u64(&c, &sc->max_message_size) == -1 ||
-			    ipc_cur_str(&c, &sc->domain) == -1 ||
-			    sc->domain == NULL ||
-			    ipc_cur_u32(&c, &u) == -1 ||
-			    ipc_cur_u32(&c, &g) == -1 ||
-			    ipc_cur_str(&c, dir) == -1 || *dir == NULL ||
-			    ipc_cur_end(&c) == -1)
+			if (have || z_config_get(&m, zc) == -1)
 				fatalx("bad configuration message");
-			*uid = (uid_t)u;
-			*gid = (gid_t)g;
+			sc->flags = zc->flags;
+			sc->timeout = zc->timeout;
+			sc->session_timeout = zc->session_timeout;
+			sc->max_recipients = zc->max_recipients;
+			sc->max_auth_failures = zc->max_auth_failures;
+			sc->max_line_length = zc->max_line_length;
+			sc->max_message_size = zc->max_message_size;
+			/* The domain is the sessions' for their whole life. */
+			sc->domain = zc->domain;
+			zc->domain = NULL;
 			have = 1;
 			break;
 		case MSG_Z_CERT:
@@ -445,26 +439,28 @@ session_prepare(struct ipc *chan)
 #ifndef SB_SANITIZER
 	struct rlimit	 rl;
 #endif
-	char		*dir = NULL;
-	uid_t		 uid = 0;
-	gid_t		 gid = 0;
+	struct z_config	 zc;
+	uid_t		 uid;
+	gid_t		 gid;
 
 	memset(&sconf, 0, sizeof(sconf));
-	configure(chan, &sconf, &uid, &gid, &dir);
+	configure(chan, &sconf, &zc);
 	logging = (sconf.flags & SF_LOG) != 0;
 	/* The time zone file cannot be read once locked in. */
 	tzset();
 
 	if (sconf.flags & SF_CHROOT) {
 		sandbox_leak_check();
-		if (chroot(dir) == -1 || chdir("/") == -1)
-			fatal("chroot %s", dir);
+		if (chroot(zc.chroot) == -1 || chdir("/") == -1)
+			fatal("chroot %s", zc.chroot);
+		uid = (uid_t)zc.uid;
+		gid = (gid_t)zc.gid;
 		if (setgroups(0, NULL) == -1 ||
 		    setresgid(gid, gid, gid) == -1 ||
 		    setresuid(uid, uid, uid) == -1)
 			fatal("cannot drop privileges");
 	}
-	free(dir);
+	z_config_clear(&zc);
 #ifndef SB_SANITIZER
 	/* AddressSanitizer's shadow memory alone is larger. */
 	rl.rlim_cur = rl.rlim_max = SESSION_MEMORY;
@@ -515,5 +511,5 @@ session_run(const char *peer)
 	 * Everything is said; the exit handlers (the libraries' destructors)
 	 * would only tear down, page by copied page, what the server built.
 	 */
-	_exit(0);
+	_exit(EX_OK);
 }

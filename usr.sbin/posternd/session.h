@@ -38,7 +38,7 @@ struct sconf {
 	uint32_t	 max_auth_failures;
 	uint32_t	 max_line_length;
 	uint64_t	 max_message_size;
-	char		*domain;
+	const char	*domain;
 	char		*peer;		/* "1.2.3.4", "IPv6:::1" or "" */
 };
 

@@ -22,6 +22,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sysexits.h>
 #include <unistd.h>
 
 #include "ipc.h"
@@ -166,7 +167,7 @@ session_server_main(char *rolearg)
 		case 1:
 			break;
 		case 0:
-			exit(0);	/* the listener is gone */
+			exit(EX_OK);	/* the listener is gone */
 		default:
 			fatal("session server: channel to listener");
 		}
