@@ -48,13 +48,15 @@ PKG_LIBS !=	pkg-config --libs ${PKGS} 2>/dev/null || true
 DEPS =		sh regress/deps.sh
 .endif
 ALL_CFLAGS =	-std=gnu11 -D_GNU_SOURCE ${CPPFLAGS} ${CFLAGS} ${WARNINGS} ${HARDEN} \
-		${PKG_CFLAGS} -Ilib/libpostern -Iusr.sbin/postern \
+		${PKG_CFLAGS} -Ilib/libpostern \
 		-DSYSCONFDIR='"${SYSCONFDIR}"' \
 		-DPATH_POSTERN='"${SBINDIR}/postern"' \
 		-DPATH_POSTERN_DROP='"${SBINDIR}/postern-drop"' \
 		-DPATH_SPOOLDIR='"${SPOOL_DIR}"' \
 		-DPATH_POSTERND='"${SBINDIR}/posternd"'
 LIBS =		${PKG_LIBS}
+# postern's headers for its own files, its unit and sandbox tests.
+CLI_INC =	-Iusr.sbin/postern
 
 # Source lists are globbed so that a new file needs no edit here.
 LIB_SRCS !=	ls lib/libpostern/*.c 2>/dev/null || true
@@ -96,7 +98,13 @@ tests: ${UNIT_BINS} ${HELPER_BINS}
 
 .SUFFIXES: .c .o
 .c.o:
-	${CC} ${ALL_CFLAGS} -c -o ${.TARGET} ${.IMPSRC}
+	${CC} ${ALL_CFLAGS} ${CLI_INC} -c -o ${.TARGET} ${.IMPSRC}
+
+# posternd reaches only the library's headers, not postern's.
+.for s in ${SRV_SRCS}
+${s:.c=.o}: ${s}
+	${CC} ${ALL_CFLAGS} -c -o ${.TARGET} ${s}
+.endfor
 
 # Any header change rebuilds everything: coarse, but never stale.
 ${OBJS}: ${HDRS}
