@@ -9,7 +9,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sysexits.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "log.h"
@@ -323,16 +322,6 @@ parse_options(int argc, char *argv[], struct conf *c)
 		usage_error("%s", "--tls-cert-file and --tls-key-file go "
 		    "together");
 	return 0;
-}
-
-/* Every role's deadlines are on this clock. */
-int64_t
-now_ms(void)
-{
-	struct timespec	 ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 /*

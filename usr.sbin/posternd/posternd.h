@@ -10,6 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "iowait.h"
 #include "proto.h"
 
 #ifndef PATH_CHROOT
@@ -68,9 +69,6 @@ struct conf {
 int	listener_main(struct conf *);
 int	session_server_main(char *);
 int	auth_main(void);
-
-/* main.c */
-int64_t	now_ms(void);
 
 const char *role_name(enum role);
 void	sandbox_prepare(enum role);

@@ -23,6 +23,7 @@
 #include <tls.h>
 #include <unistd.h>
 
+#include "iowait.h"
 #include "ipc.h"
 #include "log.h"
 #include "posternd.h"
@@ -47,24 +48,17 @@ static struct ipc_buf	 msgbuf;
 static int		 datafd = -1;
 static int		 logging;
 
+/* iowait's answer as a CONN_* code, 1 when ready. */
 static int
 wait_fd(int fd, short events, int64_t deadline)
 {
-	struct pollfd	 pfd;
-	int		 left, r;
-
-	pfd.fd = fd;
-	pfd.events = events;
-	for (;;) {
-		if ((left = (int)(deadline - now_ms())) <= 0)
-			return CONN_TIMEOUT;
-		if ((r = poll(&pfd, 1, left)) == -1) {
-			if (errno == EINTR)
-				continue;
-			return CONN_ERROR;
-		}
-		if (r == 1)
-			return 1;
+	switch (iowait(fd, events, deadline)) {
+	case 1:
+		return 1;
+	case 0:
+		return CONN_TIMEOUT;
+	default:
+		return CONN_ERROR;
 	}
 }
 
@@ -72,9 +66,8 @@ wait_fd(int fd, short events, int64_t deadline)
 static int
 wait_tls(struct conn *c, ssize_t want)
 {
-	if (want == TLS_WANT_POLLIN)
-		return wait_fd(c->in, POLLIN, c->deadline);
-	return wait_fd(c->out, POLLOUT, c->deadline);
+	return wait_fd(want == TLS_WANT_POLLIN ? c->in : c->out,
+	    want == TLS_WANT_POLLIN ? POLLIN : POLLOUT, c->deadline);
 }
 
 /* Read what the client sent.  1: some bytes, or CONN_*. */
