@@ -27,12 +27,15 @@ regress/unit/test_auth
 regress/unit/test_base64
 regress/unit/test_capture
 regress/unit/test_cmdline
+regress/unit/test_command
 regress/unit/test_config
 regress/unit/test_ipc
 regress/unit/test_log
 regress/unit/test_reply
+regress/unit/test_rfc5321
 regress/unit/test_rfc5322
 regress/unit/test_smtp_client
+regress/unit/test_smtp_session
 regress/unit/test_spool
 regress/tls-clients/suite
 regress/auth/suite

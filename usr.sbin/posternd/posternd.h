@@ -70,7 +70,12 @@ int	listener_main(struct conf *);
 int	session_server_main(char *);
 int	auth_main(void);
 
+/* proc.c */
 const char *role_name(enum role);
+int	proc_role(const char *, enum role *);
+int	proc_main(enum role, char *);
+pid_t	proc_spawn(int, enum role, int, int, int, int, int, int);
+
 void	sandbox_prepare(enum role);
 void	sandbox_lockdown(enum role);
 
