@@ -31,6 +31,7 @@ regress/unit/test_command
 regress/unit/test_config
 regress/unit/test_ipc
 regress/unit/test_log
+regress/unit/test_passeval
 regress/unit/test_reply
 regress/unit/test_rfc5321
 regress/unit/test_rfc5322
