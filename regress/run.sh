@@ -25,6 +25,7 @@ regress/unit/test_addr
 regress/unit/test_aliases
 regress/unit/test_auth
 regress/unit/test_base64
+regress/unit/test_blob
 regress/unit/test_capture
 regress/unit/test_cmdline
 regress/unit/test_command

@@ -24,35 +24,14 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "blob.h"
 #include "ipc.h"
 #include "log.h"
 #include "listener.h"
 
-#define TLS_FILE_MAX	(1024 * 1024)
-#define CHUNK		(60 * 1024)
 
 static unsigned char		*cert, *key;
 static size_t			 certlen, keylen;
-
-static void
-queue_bytes(struct ipc *ipc, uint32_t type, const unsigned char *p,
-    size_t len)
-{
-	struct ipc_buf	 b;
-	size_t		 n;
-
-	while (len > 0) {
-		n = len > CHUNK ? CHUNK : len;
-		ipc_buf_init(&b);
-		ipc_buf_bytes(&b, p, n);
-		if (ipc_compose_buf(ipc, type, -1, &b) == -1)
-			fatal("ipc_compose");
-		explicit_bzero(&b, sizeof(b));
-		p += n;
-		len -= n;
-	}
-}
-
 
 /* Say where we listen, from the sockets themselves: systemd may pass any. */
 void
@@ -306,8 +285,9 @@ start_server(void)
 	if (ipc_compose_buf(&L.srvipc, MSG_Z_CONFIG, -1, &b) == -1)
 		fatal("ipc_compose");
 	if (cert != NULL) {
-		queue_bytes(&L.srvipc, MSG_Z_CERT, cert, certlen);
-		queue_bytes(&L.srvipc, MSG_Z_KEY, key, keylen);
+		if (blob_send(&L.srvipc, MSG_Z_CERT, cert, certlen) == -1 ||
+		    blob_send(&L.srvipc, MSG_Z_KEY, key, keylen) == -1)
+			fatal("ipc_compose");
 		freezero(key, keylen);
 		free(cert);
 		key = cert = NULL;

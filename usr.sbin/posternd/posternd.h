@@ -29,6 +29,7 @@
 #define DEF_MAX_MESSAGE_SIZE	10240000ULL
 #define DEF_AUTH_DELAY		1000	/* ms */
 
+#define TLS_FILE_MAX		(1024 * 1024)	/* certificate chain, key */
 #define CMD_LINE_MAX		2048	/* a command line, CRLF included */
 #define MAILBOX_MAX		254	/* RFC 5321 4.5.3.1.3: path <= 256 */
 
