@@ -48,19 +48,22 @@ PKG_LIBS !=	pkg-config --libs ${PKGS} 2>/dev/null || true
 DEPS =		sh regress/deps.sh
 .endif
 ALL_CFLAGS =	-std=gnu11 -D_GNU_SOURCE ${CPPFLAGS} ${CFLAGS} ${WARNINGS} ${HARDEN} \
-		${PKG_CFLAGS} -Ilib/libpostern -Iusr.sbin/postern \
+		${PKG_CFLAGS} -Ilib/libpostern \
 		-DSYSCONFDIR='"${SYSCONFDIR}"' \
 		-DPATH_POSTERN='"${SBINDIR}/postern"' \
 		-DPATH_POSTERN_DROP='"${SBINDIR}/postern-drop"' \
 		-DPATH_SPOOLDIR='"${SPOOL_DIR}"' \
 		-DPATH_POSTERND='"${SBINDIR}/posternd"'
 LIBS =		${PKG_LIBS}
+# postern's headers for its own files, its unit and sandbox tests.
+CLI_INC =	-Iusr.sbin/postern
 
 # Source lists are globbed so that a new file needs no edit here.
 LIB_SRCS !=	ls lib/libpostern/*.c 2>/dev/null || true
 CLI_SRCS !=	ls usr.sbin/postern/*.c 2>/dev/null | grep -v '/main\.c$$' || true
 MAIN_SRCS !=	ls usr.sbin/postern/main.c 2>/dev/null || true
-SRV_SRCS !=	ls usr.sbin/posternd/*.c 2>/dev/null || true
+SRV_SRCS !=	ls usr.sbin/posternd/*.c 2>/dev/null | grep -v '/main\.c$$' || true
+SRV_MAIN !=	ls usr.sbin/posternd/main.c 2>/dev/null || true
 DROP_SRCS !=	ls usr.sbin/postern-drop/*.c 2>/dev/null || true
 UNIT_SRCS !=	ls regress/unit/test_*.c 2>/dev/null || true
 # attempt.c is no program: the sandbox tests of both programs link it.
@@ -79,17 +82,22 @@ PROGS =		${POSTERN} ${DROP}
 # posternd is built on Linux only: it uses memfd_create, prctl and /proc.
 .if ${OPSYS} == "OpenBSD"
 SRV_SRCS =
+SRV_MAIN =
+# posternd's own unit tests go with it.
+UNIT_SRCS :=	${UNIT_SRCS:Nregress/unit/test_command.c:Nregress/unit/test_rfc5321.c:Nregress/unit/test_smtp_session.c:Nregress/unit/test_posternd_proto.c}
 .endif
+SRV_LIB =
 .if !empty(SRV_SRCS)
+SRV_LIB =	usr.sbin/posternd/libposternd.a
 PROGS +=	${POSTERND}
 .endif
 UNIT_BINS =	${UNIT_SRCS:.c=}
 HELPER_BINS =	${HELPER_SRCS:.c=}
 OBJS =		${LIB_SRCS:.c=.o} ${CLI_SRCS:.c=.o} ${SRV_SRCS:.c=.o} \
+		${SRV_MAIN:.c=.o} \
 		${DROP_SRCS:.c=.o} \
 		${MAIN_SRCS:.c=.o} ${UNIT_SRCS:.c=.o} \
-		${HELPER_SRCS:.c=.o} ${ATTEMPT_OBJ} regress/unit/tap.o \
-		usr.sbin/posternd/proto.o
+		${HELPER_SRCS:.c=.o} ${ATTEMPT_OBJ} regress/unit/tap.o
 
 .PHONY: all tests check demo install install-names clean fuzz check-sanitize
 all: ${PROGS}
@@ -97,7 +105,13 @@ tests: ${UNIT_BINS} ${HELPER_BINS}
 
 .SUFFIXES: .c .o
 .c.o:
-	${CC} ${ALL_CFLAGS} -c -o ${.TARGET} ${.IMPSRC}
+	${CC} ${ALL_CFLAGS} ${CLI_INC} -c -o ${.TARGET} ${.IMPSRC}
+
+# posternd reaches only the library's headers, not postern's.
+.for s in ${SRV_SRCS} ${SRV_MAIN}
+${s:.c=.o}: ${s}
+	${CC} ${ALL_CFLAGS} -c -o ${.TARGET} ${s}
+.endfor
 
 # Any header change rebuilds everything: coarse, but never stale.
 ${OBJS}: ${HDRS}
@@ -114,18 +128,19 @@ ${POSTERN}: usr.sbin/postern/main.o ${CLI_LIB} ${LIB}
 ${DROP}: ${DROP_SRCS:.c=.o} ${LIB}
 	${CC} ${LDFLAGS_H} ${LDFLAGS} -o ${.TARGET} ${.ALLSRC} ${LIBS}
 
-${POSTERND}: ${SRV_SRCS:.c=.o} ${LIB}
+.if !empty(SRV_SRCS)
+${SRV_LIB}: ${SRV_SRCS:.c=.o}
+	rm -f ${.TARGET} && ar rcs ${.TARGET} ${.ALLSRC}
+.endif
+
+${POSTERND}: ${SRV_MAIN:.c=.o} ${SRV_LIB} ${LIB}
 	${CC} ${LDFLAGS_H} ${LDFLAGS} -o ${.TARGET} ${.ALLSRC} ${LIBS}
 
-.for t in ${UNIT_BINS:Nregress/unit/test_posternd_proto}
-${t}: ${t}.o regress/unit/tap.o ${CLI_LIB} ${LIB}
+# The two programs' archives define none of the same symbols.
+.for t in ${UNIT_BINS}
+${t}: ${t}.o regress/unit/tap.o ${CLI_LIB} ${SRV_LIB} ${LIB}
 	${CC} ${LDFLAGS_H} ${LDFLAGS} -o ${.TARGET} ${.ALLSRC} ${LIBS}
 .endfor
-
-# posternd's payloads: its proto.c alone, beside the library.
-regress/unit/test_posternd_proto: regress/unit/test_posternd_proto.o \
-    usr.sbin/posternd/proto.o regress/unit/tap.o ${LIB}
-	${CC} ${LDFLAGS_H} ${LDFLAGS} -o ${.TARGET} ${.ALLSRC} ${LIBS}
 
 .for t in ${HELPER_BINS}
 ${t}: ${t}.o ${ATTEMPT_OBJ} ${CLI_LIB} ${LIB}

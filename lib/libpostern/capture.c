@@ -15,16 +15,8 @@
 #include <unistd.h>
 
 #include "capture.h"
+#include "iowait.h"
 #include "log.h"
-
-static int64_t
-mono_ms(void)
-{
-	struct timespec	 ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /*
  * Wait until pid has exited or deadline (CLOCK_MONOTONIC ms) has passed:
@@ -50,7 +42,7 @@ exited_by(pid_t pid, int64_t deadline)
 		r = waitid(P_PID, (id_t)pid, &si, WEXITED | WNOHANG | WNOWAIT);
 		if ((r == 0 && si.si_pid == pid) || (r == -1 && errno != EINTR))
 			break;
-		if ((left = deadline - mono_ms()) <= 0) {
+		if ((left = deadline - now_ms()) <= 0) {
 			if (fd != -1)
 				close(fd);
 			return -1;
@@ -118,7 +110,7 @@ capture_run(struct capture *c, const char *path, char *const argv[],
 	pid_t		 pid;
 	ssize_t		 n;
 	struct pollfd	 pfd;
-	int64_t		 deadline = mono_ms() + (int64_t)timeout * 1000;
+	int64_t		 deadline = now_ms() + (int64_t)timeout * 1000;
 
 	c->len = 0;
 	c->status = 0;
@@ -162,7 +154,7 @@ capture_run(struct capture *c, const char *path, char *const argv[],
 	pfd.fd = p[0];
 	pfd.events = POLLIN;
 	for (;;) {
-		int64_t left = deadline - mono_ms();
+		int64_t left = deadline - now_ms();
 
 		if (left <= 0 || poll(&pfd, 1, (int)left) == 0) {
 			snprintf(c->err, sizeof(c->err),

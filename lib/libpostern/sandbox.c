@@ -29,7 +29,8 @@
 /*
  * What the C library needs to run at all, and the descriptors a process
  * was given: every sandboxed role of postern and posternd starts from this
- * table and adds its own.
+ * table and adds its own.  This is policy, granted to every role: a call
+ * only one role needs belongs in that role's table, not here.
  */
 const struct sb_rule sandbox_common[] = {
 	SB_ALLOW(read),

@@ -1,7 +1,13 @@
 /*
- * The mechanics of locking a process down.  Which system calls a role may
- * make is not decided here: each program keeps its roles' tables in its own
- * sandbox_linux.c / sandbox_openbsd.c, one table per role.
+ * The mechanics of locking a process down, and one piece of policy.  Each
+ * program keeps its roles' tables in its own sandbox_linux.c /
+ * sandbox_openbsd.c, one table per role; but every Linux table adds to
+ * sandbox_common (sandbox.c), what the C library needs to run at all and
+ * the use of descriptors a process was given, and that table is policy
+ * shared by every sandboxed role of both programs.  A role's whole
+ * authority is sandbox_common plus its own table (a rule there without
+ * argument replaces the common rules for the same call): an auditor reads
+ * both, and a call added to sandbox_common is granted to every role.
  */
 #ifndef POSTERN_SANDBOX_H
 #define POSTERN_SANDBOX_H

@@ -1186,10 +1186,13 @@ def t_sandbox_tables():
     src = os.path.join(HERE, "sbtest.c")
     shared = os.path.join(os.path.dirname(HERE), "sandbox")
     exe = os.path.join(WORK, "sbtest")
-    obj = os.path.join(TOP, "usr.sbin/posternd/sandbox_linux.o")
+    # The tables and role_name() come from posternd's archive, which
+    # brings what they refer to, the TLS and SASL libraries' users included.
+    obj = os.path.join(TOP, "usr.sbin/posternd/libposternd.a")
     lib = os.path.join(TOP, "lib/libpostern/libpostern.a")
-    flags = subprocess.run(["pkg-config", "--cflags", "--libs",
-                            "libbsd-overlay", "libseccomp"],
+    flags = subprocess.run(["pkg-config", "--cflags", "--libs", "libtls",
+                            "libcrypto", "libbsd-overlay", "libseccomp",
+                            "libsasl2"],
                            capture_output=True, text=True).stdout.split()
     # The sanitizer build (regress/sanitize.sh) gives its flags in CFLAGS.
     p = subprocess.run(["cc"] + os.environ.get("CFLAGS", "").split() +

@@ -27,6 +27,7 @@
 #include "auth.h"
 #include "base64.h"
 #include "log.h"
+#include "util.h"
 
 #define CB(f)	((int (*)(void))(void (*)(void))(f))
 
@@ -390,13 +391,6 @@ b64(const void *p, size_t len)
 	return out;
 }
 
-static void
-wipe_str(char *s)
-{
-	if (s != NULL)
-		freezero(s, strlen(s) + 1);
-}
-
 /* Cyrus keeps its output buffers; the ones that held credentials are wiped. */
 static void
 wipe_out(const char *out, unsigned len)
@@ -678,7 +672,7 @@ auth_begin(struct auth *a, const char *list, int tls,
 		resp = auth_oauth(a->mech, a->conf.user, a->conf.password,
 		    a->conf.port, a->conf.host);
 		*initial = b64(resp, strlen(resp));
-		wipe_str(resp);
+		wipe_str(&resp);
 		a->done = 1;
 	} else {
 		a->kind = MECH_CYRUS;
@@ -727,7 +721,7 @@ auth_step(struct auth *a, const char *chal, char **response, int *code,
 			resp = auth_oauth(a->mech, a->conf.user,
 			    a->conf.password, a->conf.port, a->conf.host);
 			*response = b64(resp, strlen(resp));
-			wipe_str(resp);
+			wipe_str(&resp);
 			a->done = 1;
 			free(raw);
 			return 0;
@@ -819,6 +813,6 @@ auth_free(struct auth *a)
 		sasl_dispose(&a->conn);
 	if (a->secret != NULL)
 		freezero(a->secret, a->secretsz);
-	wipe_str(a->pre_out);
+	wipe_str(&a->pre_out);
 	freezero(a, sizeof(*a));
 }

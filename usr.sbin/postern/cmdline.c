@@ -13,6 +13,7 @@
 #include "cmdline.h"
 #include "config.h"
 #include "log.h"
+#include "util.h"
 #include "version.h"
 
 enum {
@@ -116,32 +117,6 @@ static const struct option fixed_options[] = {
 
 /* Leading ':' so that a missing argument is told from an unknown option. */
 static const char optstring[] = ":Pd::SC:a:f:N:R:X:tA:B:b:F:Gh:iL:mnO:o:q::v";
-
-static void
-seterr(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void
-seterr(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list	 ap;
-
-	if (err == NULL || errlen == 0)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
-
-static char *
-xstrdup(const char *s)
-{
-	char	*p;
-
-	if ((p = strdup(s)) == NULL)
-		fatal("strdup");
-	return p;
-}
 
 static void
 replace(char **p, const char *s)

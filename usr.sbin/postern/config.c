@@ -18,6 +18,7 @@
 
 #include "config.h"
 #include "log.h"
+#include "util.h"
 
 #define EVAL_MAXDEPTH	16
 
@@ -172,73 +173,14 @@ static const struct field {
 #define CSTRP(a, off)	((char *const *)(const void *)((const char *)(a) + (off)))
 #define CINTP(a, off)	((const int *)(const void *)((const char *)(a) + (off)))
 
-static char *
-xstrdup(const char *s)
-{
-	char	*p;
-
-	if (s == NULL)
-		return NULL;
-	if ((p = strdup(s)) == NULL)
-		fatal("strdup");
-	return p;
-}
-
-static char *
-xasprintf(const char *fmt, ...)
-    __attribute__((format(printf, 1, 2)));
-
-/* asprintf(3) is not visible in strict gnu11 on glibc without _GNU_SOURCE. */
-static char *
-xasprintf(const char *fmt, ...)
-{
-	va_list	 ap;
-	char	*s;
-	int	 n;
-
-	va_start(ap, fmt);
-	n = vsnprintf(NULL, 0, fmt, ap);
-	va_end(ap);
-	if (n < 0 || (s = malloc((size_t)n + 1)) == NULL)
-		fatal("xasprintf");
-	va_start(ap, fmt);
-	vsnprintf(s, (size_t)n + 1, fmt, ap);
-	va_end(ap);
-	return s;
-}
-
-static void
-freestr(char **p)
-{
-	if (*p != NULL)
-		freezero(*p, strlen(*p) + 1);
-	*p = NULL;
-}
-
 static void
 setstr(char **p, const char *s)
 {
 	char	*n;
 
 	n = xstrdup(s);
-	freestr(p);
+	wipe_str(p);
 	*p = n;
-}
-
-static void
-seterr(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void
-seterr(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list	 ap;
-
-	if (err == NULL || errlen == 0)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
 }
 
 struct account *
@@ -294,7 +236,7 @@ account_free(struct account *a)
 	free(a->conffile);
 	for (i = 0; i < NITEMS(fields); i++)
 		if (fields[i].kind == F_STR)
-			freestr(STRP(a, fields[i].off));
+			wipe_str(STRP(a, fields[i].off));
 	freezero(a, sizeof(*a));
 }
 
@@ -463,7 +405,7 @@ account_set(struct account *a, const char *cmd, const char *arg, char *err,
 		break;
 	case K_FILE:
 		s = *arg == '\0' ? NULL : conf_expand_tilde(arg);
-		freestr(sp);
+		wipe_str(sp);
 		*sp = s;
 		break;
 	case K_BOOL:
@@ -540,7 +482,7 @@ account_set(struct account *a, const char *cmd, const char *arg, char *err,
 			break;
 		}
 		if (strcmp(arg, "off") == 0) {
-			freestr(sp);
+			wipe_str(sp);
 			break;
 		}
 		for (i = 0; i < NITEMS(auth_methods); i++)
@@ -548,7 +490,7 @@ account_set(struct account *a, const char *cmd, const char *arg, char *err,
 				break;
 		if (i == NITEMS(auth_methods))
 			goto invalid;
-		freestr(sp);
+		wipe_str(sp);
 		*sp = upper(arg);
 		break;
 	case K_FPR:
@@ -567,7 +509,7 @@ account_set(struct account *a, const char *cmd, const char *arg, char *err,
 		if (*arg == '\0' || strcmp(arg, "on") == 0)
 			setstr(sp, "LOG_USER");
 		else if (strcmp(arg, "off") == 0)
-			freestr(sp);
+			wipe_str(sp);
 		else if (valid_syslog(arg))
 			setstr(sp, arg);
 		else
@@ -577,9 +519,9 @@ account_set(struct account *a, const char *cmd, const char *arg, char *err,
 		if (*arg == '\0')
 			goto needarg;
 		if (strcmp(arg, "off") == 0)
-			freestr(sp);
+			wipe_str(sp);
 		else if (valid_dsn_notify(arg)) {
-			freestr(sp);
+			wipe_str(sp);
 			*sp = upper(arg);
 		} else
 			goto invalid;
@@ -588,7 +530,7 @@ account_set(struct account *a, const char *cmd, const char *arg, char *err,
 		if (*arg == '\0')
 			goto needarg;
 		if (strcmp(arg, "off") == 0)
-			freestr(sp);
+			wipe_str(sp);
 		else if (strcmp(arg, "headers") == 0)
 			setstr(sp, "HDRS");
 		else if (strcmp(arg, "full") == 0)
@@ -1360,7 +1302,7 @@ account_finalize(struct account *a, int flags, char *err, size_t errlen)
 	int	 rc;
 
 	if (a->auto_from) {
-		freestr(&a->from);
+		wipe_str(&a->from);
 		if (a->maildomain != NULL && *a->maildomain != '\0')
 			a->from = xasprintf("%s@%s", conf_username(),
 			    a->maildomain);

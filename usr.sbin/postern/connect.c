@@ -18,25 +18,16 @@
 #include <unistd.h>
 
 #include "connect.h"
+#include "iowait.h"
 
 static int
 wait_connected(int s, int timeout)
 {
-	struct pollfd	 pfd;
 	socklen_t	 len;
-	int		 err, r;
+	int		 err;
 
-	pfd.fd = s;
-	pfd.events = POLLOUT;
-	while ((r = poll(&pfd, 1, timeout > 0 ? timeout * 1000 : -1)) == -1 &&
-	    errno == EINTR)
-		;
-	if (r == -1)
+	if (iowait(s, POLLOUT, iowait_deadline(timeout)) != 1)
 		return -1;
-	if (r == 0) {
-		errno = ETIMEDOUT;
-		return -1;
-	}
 	len = sizeof(err);
 	if (getsockopt(s, SOL_SOCKET, SO_ERROR, &err, &len) == -1)
 		return -1;

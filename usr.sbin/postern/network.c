@@ -19,6 +19,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "iowait.h"
 #include "ipc.h"
 #include "log.h"
 #include "network.h"
@@ -165,20 +166,6 @@ read_config(struct net *n)
 	}
 }
 
-static int
-io_wait(int fd, int events, int timeout)
-{
-	struct pollfd	 pfd;
-	int		 r;
-
-	pfd.fd = fd;
-	pfd.events = (short)events;
-	while ((r = poll(&pfd, 1, timeout > 0 ? timeout * 1000 : -1)) == -1 &&
-	    errno == EINTR)
-		;
-	return r;
-}
-
 /*
  * Read or write len bytes.  Returns 0, or -1 with errno set: ETIMEDOUT
  * when the timeout expired, 0 when the peer closed before len bytes came.
@@ -190,12 +177,9 @@ io_full(int fd, void *buf, size_t len, int writing, int timeout)
 	ssize_t		 r;
 
 	while (len > 0) {
-		if ((r = io_wait(fd, writing ? POLLOUT : POLLIN,
-		    timeout)) <= 0) {
-			if (r == 0)
-				errno = ETIMEDOUT;
+		if (iowait(fd, writing ? POLLOUT : POLLIN,
+		    iowait_deadline(timeout)) != 1)
 			return -1;
-		}
 		r = writing ? write(fd, p, len) : read(fd, p, len);
 		if (r == -1 && (errno == EINTR || errno == EAGAIN))
 			continue;

@@ -56,37 +56,6 @@ run_capture(struct capture *c, const char *path, char *const argv[],
 }
 
 /*
- * passwordeval: the command comes from the user's own configuration and
- * is meant for a shell, as in msmtp.  Its stderr stays the user's, so gpg
- * can ask for a passphrase.  As in msmtp, no output at all is an error,
- * and one trailing line end is dropped.
- */
-char *
-password_eval(const char *cmd, int timeout, char *err, size_t errsz)
-{
-	char	*argv[] = { (char *)(uintptr_t)"sh", (char *)(uintptr_t)"-c",
-		    (char *)(uintptr_t)cmd, NULL };
-	struct capture	 c;
-
-	if (run_capture(&c, "/bin/sh", argv, 0, timeout) != 0) {
-		snprintf(err, errsz, "cannot read output of '%s': %s", cmd,
-		    c.err);
-		return NULL;
-	}
-	if (!WIFEXITED(c.status) || WEXITSTATUS(c.status) != 0 ||
-	    c.len == 0 || memchr(c.out, '\0', c.len) != NULL) {
-		snprintf(err, errsz, "cannot read output of '%s'", cmd);
-		wipe(c.out, PASSWORD_MAX + 1);
-		return NULL;
-	}
-	if (c.out[c.len - 1] == '\n')
-		c.out[--c.len] = '\0';
-	if (c.len > 0 && c.out[c.len - 1] == '\r')
-		c.out[--c.len] = '\0';
-	return c.out;
-}
-
-/*
  * The keyring, through secret-tool, with the attributes msmtp stores
  * (host, service smtp, user) and then those of libsecret's network
  * schema that msmtp also reads (user, protocol smtp, server).  A missing

@@ -14,7 +14,6 @@
 #define PASSWORD_EVAL_TIMEOUT	60	/* seconds */
 #define PASSWORD_MAX		(64 * 1024)	/* OAuth tokens can be long */
 
-char	*password_eval(const char *, int, char *, size_t);
 char	*password_keyring(const char *, const char *);
 char	*password_netrc(const char *, const char *, const char *);
 char	*password_prompt(const char *, const char *);

@@ -23,6 +23,8 @@
 #include "auth.h"
 #include "ipc.h"
 #include "log.h"
+#include "passeval.h"
+#include "util.h"
 #include "password.h"
 #include "proto.h"
 #include "roles.h"
@@ -41,14 +43,6 @@ struct secrets {
 };
 
 static struct ipc	 peer;
-
-static void
-wipe_str(char **p)
-{
-	if (*p != NULL)
-		freezero(*p, strlen(*p) + 1);
-	*p = NULL;
-}
 
 static void
 send_fail(int code, const char *msg)
@@ -134,8 +128,8 @@ read_config(struct ipc *parent, struct secrets *s)
 		fatal("strdup");
 	/* msmtp: passwordeval runs whenever auth is on and no password. */
 	if (s->password == NULL && eval != NULL &&
-	    (s->password = password_eval(eval, PASSWORD_EVAL_TIMEOUT, err,
-	    sizeof(err))) == NULL)
+	    (s->password = password_eval(eval, 0, PASSWORD_EVAL_TIMEOUT,
+	    PASSWORD_MAX, err, sizeof(err))) == NULL)
 		parent_error(parent, EX_CONFIG, err);
 	free(eval);
 	/*

@@ -16,6 +16,7 @@
 #include <openssl/pem.h>
 #include <openssl/x509.h>
 
+#include "iowait.h"
 #include "log.h"
 #include "tls_client.h"
 
@@ -313,19 +314,7 @@ tls_client_free(struct tls_client *tc)
 int
 tls_client_wait(int fd, int events, int timeout)
 {
-	struct pollfd	 pfd;
-	int		 n;
-
-	pfd.fd = fd;
-	pfd.events = (short)events;
-	for (;;) {
-		n = poll(&pfd, 1, timeout > 0 ? timeout * 1000 : -1);
-		if (n == -1 && errno == EINTR)
-			continue;
-		if (n == 0)
-			errno = ETIMEDOUT;
-		return n > 0 ? 0 : -1;
-	}
+	return iowait(fd, events, iowait_deadline(timeout)) == 1 ? 0 : -1;
 }
 
 static X509 *

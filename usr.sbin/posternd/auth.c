@@ -30,8 +30,8 @@
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 
-#include "capture.h"
 #include "ipc.h"
+#include "passeval.h"
 #include "log.h"
 #include "posternd.h"
 #include "sandbox.h"
@@ -103,28 +103,6 @@ startup_error(struct ipc *parent, const char *fmt, ...)
 	exit(EX_CONFIG);
 }
 
-/* passwordeval as msmtp runs it: a shell command, its first line. */
-static char *
-password_eval(struct ipc *parent, const char *cmd)
-{
-	char		*argv[] = { (char *)(uintptr_t)"sh",
-			    (char *)(uintptr_t)"-c", (char *)(uintptr_t)cmd,
-			    NULL };
-	struct capture	 c;
-	int		 rc;
-
-	rc = capture_run(&c, "/bin/sh", argv, CAPTURE_TRUNCATE, EVAL_TIMEOUT,
-	    EVAL_MAXOUT);
-	if (rc == CAPTURE_ESTART)
-		fatal("passwordeval");
-	if (rc == CAPTURE_ETIMEOUT)
-		startup_error(parent, "passwordeval: timed out");
-	if (rc != 0 || !WIFEXITED(c.status) || WEXITSTATUS(c.status) != 0)
-		startup_error(parent, "cannot read output of '%s'", cmd);
-	c.out[strcspn(c.out, "\r\n")] = '\0';
-	return c.out;
-}
-
 static void
 configure(struct ipc *parent)
 {
@@ -140,9 +118,12 @@ configure(struct ipc *parent)
 		fatalx("bad configuration message");
 	delay_ms = ac.delay;
 
-	if (ac.passwordeval != NULL)
-		pass = password_eval(parent, ac.passwordeval);
-	else {
+	/* As msmtpd: the first line of the command's output. */
+	if (ac.passwordeval != NULL) {
+		if ((pass = password_eval(ac.passwordeval, PASSEVAL_FIRSTLINE,
+		    EVAL_TIMEOUT, EVAL_MAXOUT, buf, sizeof(buf))) == NULL)
+			startup_error(parent, "%s", buf);
+	} else {
 		snprintf(buf, sizeof(buf), "password for %s: ", ac.user);
 		if ((pass = malloc(1024)) == NULL)
 			fatal("malloc");

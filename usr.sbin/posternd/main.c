@@ -1,5 +1,4 @@
 #include <sys/types.h>
-#include <sys/prctl.h>
 
 #include <errno.h>
 #include <getopt.h>
@@ -9,7 +8,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sysexits.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "log.h"
@@ -325,16 +323,6 @@ parse_options(int argc, char *argv[], struct conf *c)
 	return 0;
 }
 
-/* Every role's deadlines are on this clock. */
-int64_t
-now_ms(void)
-{
-	struct timespec	 ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /*
  * One binary, four roles.  The listener re-executes this file for the
  * session server (which forks the sessions) and for the auth process with
@@ -344,16 +332,14 @@ int
 main(int argc, char *argv[])
 {
 	struct conf	 conf;
+	enum role	 r;
 
 	if (argc == 3 && strcmp(argv[1], ROLE_FLAG) == 0) {
-		/* Started through /proc/PID/fd/N: name it for ps and top. */
-		(void)prctl(PR_SET_NAME, "posternd", 0, 0, 0);
-		log_init("posternd", 0);
-		if (strcmp(argv[2], role_name(ROLE_SERVER)) == 0)
-			return session_server_main(argv[2]);
-		if (strcmp(argv[2], "auth") == 0)
-			return auth_main();
-		fatalx("unknown role %s", argv[2]);
+		if (proc_role(argv[2], &r) == -1) {
+			log_init("posternd", 0);
+			fatalx("unknown role %s", argv[2]);
+		}
+		return proc_main(r, argv[2]);
 	}
 	log_init("posternd", 0);
 	parse_options(argc, argv, &conf);

@@ -10,6 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "iowait.h"
 #include "proto.h"
 
 #ifndef PATH_CHROOT
@@ -28,6 +29,7 @@
 #define DEF_MAX_MESSAGE_SIZE	10240000ULL
 #define DEF_AUTH_DELAY		1000	/* ms */
 
+#define TLS_FILE_MAX		(1024 * 1024)	/* certificate chain, key */
 #define CMD_LINE_MAX		2048	/* a command line, CRLF included */
 #define MAILBOX_MAX		254	/* RFC 5321 4.5.3.1.3: path <= 256 */
 
@@ -69,10 +71,12 @@ int	listener_main(struct conf *);
 int	session_server_main(char *);
 int	auth_main(void);
 
-/* main.c */
-int64_t	now_ms(void);
-
+/* proc.c */
 const char *role_name(enum role);
+int	proc_role(const char *, enum role *);
+int	proc_main(enum role, char *);
+pid_t	proc_spawn(int, enum role, int, int, int, int, int, int);
+
 void	sandbox_prepare(enum role);
 void	sandbox_lockdown(enum role);
 

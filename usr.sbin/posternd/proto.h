@@ -52,7 +52,8 @@ enum msg_type {
 				   u32 max auth failures, u32 max line length,
 				   u64 max message size, str domain,
 				   u32 uid, u32 gid, str chroot directory */
-	MSG_Z_CERT,		/* bytes: a chunk of the certificate chain */
+	MSG_Z_CERT,		/* bytes: a chunk of the certificate chain
+				   (blob.h) */
 	MSG_Z_KEY,		/* bytes: a chunk of the private key */
 	MSG_Z_GO,		/* empty: configuration complete */
 	/* Z -> L */

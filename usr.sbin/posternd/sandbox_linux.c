@@ -71,22 +71,6 @@ static const struct sb_rule auth[] = {
 	SB_ALLOW(clock_nanosleep),
 };
 
-const char *
-role_name(enum role r)
-{
-	switch (r) {
-	case ROLE_LISTENER:
-		return "listener";
-	case ROLE_SERVER:
-		return "session-server";
-	case ROLE_SESSION:
-		return "session";
-	case ROLE_AUTH:
-		return "auth";
-	}
-	return "unknown";
-}
-
 /*
  * The session server compiles the sessions' filter once, before its own
  * goes on; each session it forks then only hands it to the kernel.

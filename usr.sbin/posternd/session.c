@@ -24,6 +24,8 @@
 #include <tls.h>
 #include <unistd.h>
 
+#include "iowait.h"
+#include "blob.h"
 #include "ipc.h"
 #include "log.h"
 #include "posternd.h"
@@ -37,8 +39,7 @@ static struct ipc	 parent;
 static struct ipc	 authc;
 static struct tls	*tls_srv;
 static struct sconf	 sconf;
-static unsigned char	*cert, *key;	/* PEM, kept by the session server */
-static size_t		 certlen, keylen;
+static struct blob	 cert, key;	/* PEM, kept by the session server */
 /*
  * Outgoing payloads are built here, not in a 64 KB frame on the stack:
  * the stack-clash probes would touch all sixteen of its pages, each one
@@ -48,24 +49,17 @@ static struct ipc_buf	 msgbuf;
 static int		 datafd = -1;
 static int		 logging;
 
+/* iowait's answer as a CONN_* code, 1 when ready. */
 static int
 wait_fd(int fd, short events, int64_t deadline)
 {
-	struct pollfd	 pfd;
-	int		 left, r;
-
-	pfd.fd = fd;
-	pfd.events = events;
-	for (;;) {
-		if ((left = (int)(deadline - now_ms())) <= 0)
-			return CONN_TIMEOUT;
-		if ((r = poll(&pfd, 1, left)) == -1) {
-			if (errno == EINTR)
-				continue;
-			return CONN_ERROR;
-		}
-		if (r == 1)
-			return 1;
+	switch (iowait(fd, events, deadline)) {
+	case 1:
+		return 1;
+	case 0:
+		return CONN_TIMEOUT;
+	default:
+		return CONN_ERROR;
 	}
 }
 
@@ -73,9 +67,8 @@ wait_fd(int fd, short events, int64_t deadline)
 static int
 wait_tls(struct conn *c, ssize_t want)
 {
-	if (want == TLS_WANT_POLLIN)
-		return wait_fd(c->in, POLLIN, c->deadline);
-	return wait_fd(c->out, POLLOUT, c->deadline);
+	return wait_fd(want == TLS_WANT_POLLIN ? c->in : c->out,
+	    want == TLS_WANT_POLLIN ? POLLIN : POLLOUT, c->deadline);
 }
 
 /* Read what the client sent.  1: some bytes, or CONN_*. */
@@ -345,27 +338,11 @@ session_auth(const void *z, size_t zl, const void *u, size_t ul,
 }
 
 static void
-append(unsigned char **buf, size_t *len, const unsigned char *p, size_t n)
-{
-	unsigned char	*nb;
-
-	if (*len + n > 1024 * 1024)
-		fatalx("TLS material too large");
-	if ((nb = realloc(*buf, *len + n)) == NULL)
-		fatal("realloc");
-	memcpy(nb + *len, p, n);
-	*buf = nb;
-	*len += n;
-}
-
-static void
 configure(struct ipc *chan, struct sconf *sc, struct z_config *zc)
 {
 	struct ipc_msg		 m;
 	struct ipc_cur		 c;
 	struct tls		*t;
-	const unsigned char	*p;
-	size_t			 n;
 	char			 err[256];
 	int			 have = 0;
 
@@ -393,13 +370,9 @@ configure(struct ipc *chan, struct sconf *sc, struct z_config *zc)
 			break;
 		case MSG_Z_CERT:
 		case MSG_Z_KEY:
-			if (!have || ipc_cur_bytes(&c, &p, &n) == -1 ||
-			    ipc_cur_end(&c) == -1)
-				fatalx("bad TLS message");
-			if (m.hdr.type == MSG_Z_CERT)
-				append(&cert, &certlen, p, n);
-			else
-				append(&key, &keylen, p, n);
+			if (!have || blob_add(m.hdr.type == MSG_Z_CERT ?
+			    &cert : &key, &m, TLS_FILE_MAX) == -1)
+				fatalx("bad or too large TLS message");
 			/* What was read of the key is not left behind. */
 			explicit_bzero(chan->rbuf, chan->roff);
 			break;
@@ -413,15 +386,15 @@ configure(struct ipc *chan, struct sconf *sc, struct z_config *zc)
 	}
 done:
 	if (sc->flags & SF_TLS) {
-		if (cert == NULL || key == NULL)
+		if (cert.data == NULL || key.data == NULL)
 			fatalx("TLS configured without a key pair");
 		/*
 		 * Once here, so that everything libtls and libcrypto load
 		 * lazily is loaded before any filter goes on; each session
 		 * then builds its own context from the same bytes.
 		 */
-		if ((t = tls_server_new(cert, certlen, key, keylen, err,
-		    sizeof(err))) == NULL)
+		if ((t = tls_server_new(cert.data, cert.len, key.data,
+		    key.len, err, sizeof(err))) == NULL)
 			fatalx("%s", err);
 		tls_free(t);
 	}
@@ -490,8 +463,8 @@ session_run(const char *peer)
 	 * OpenSSL keys per context (the TLS 1.3 ticket key) is not shared
 	 * between sessions, and no session resumes another's.
 	 */
-	if ((sconf.flags & SF_TLS) && (tls_srv = tls_server_new(cert, certlen,
-	    key, keylen, err, sizeof(err))) == NULL)
+	if ((sconf.flags & SF_TLS) && (tls_srv = tls_server_new(cert.data,
+	    cert.len, key.data, key.len, err, sizeof(err))) == NULL)
 		fatalx("%s", err);
 	sandbox_lockdown(ROLE_SESSION);
 

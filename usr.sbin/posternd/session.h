@@ -72,6 +72,42 @@ int	 session_auth(const void *, size_t, const void *, size_t,
 
 void	 smtp_session(struct conn *, const struct sconf *);
 
+/* smtp_session.c: its parsers, apart for the unit tests. */
+#define WBUF_SIZE	(64 * 1024)
+
+/* What went wrong inside a message. */
+#define DATA_BARE	0x01	/* bare CR or LF */
+#define DATA_TOOBIG	0x02
+#define DATA_TOOLONG	0x04	/* a line over the limit */
+#define DATA_WRITE	0x08	/* the message file failed */
+
+/* Buffered writes into the message file. */
+struct wbuf {
+	int		 fd;
+	size_t		 len;
+	int		 failed;
+	unsigned char	 buf[WBUF_SIZE];
+};
+
+enum dstate { D_BOL, D_LINE, D_CR, D_DOT, D_DOTCR };
+
+/* Where the DATA parser is, between two reads from the client. */
+struct data {
+	enum dstate	 st;
+	uint64_t	 max;		/* message size, 0 for none */
+	size_t		 maxline;	/* CRLF included */
+	int		 crlf;		/* keep CRLF, else LF */
+	uint64_t	 size;
+	size_t		 linelen;
+	int		 flags;		/* DATA_* */
+};
+
+int	 smtp_next_line(struct conn *, char *, size_t);
+void	 data_init(struct data *, uint64_t, size_t, int);
+int	 data_parse(struct data *, struct conn *, struct wbuf *);
+void	 wflush(struct wbuf *);
+void	 wput(struct wbuf *, const void *, size_t);
+
 /* tls_server.c */
 struct tls *tls_server_new(const unsigned char *, size_t,
 	    const unsigned char *, size_t, char *, size_t);

@@ -26,13 +26,6 @@
 #include "session.h"
 
 #define MAX_ERRORS	20	/* bad commands before we hang up */
-#define WBUF_SIZE	(64 * 1024)
-
-/* What went wrong inside a message. */
-#define DATA_BARE	0x01	/* bare CR or LF */
-#define DATA_TOOBIG	0x02
-#define DATA_TOOLONG	0x04	/* a line over the limit */
-#define DATA_WRITE	0x08	/* the message file failed */
 
 struct smtp {
 	struct conn		*c;
@@ -78,8 +71,8 @@ txn_reset(struct smtp *s)
  * The next command line from the buffer, without its CRLF.  1 with a line,
  * 0 when more input is needed, -1 on a bare CR or LF, -2 when too long.
  */
-static int
-next_line(struct conn *c, char *buf, size_t bufsz)
+int
+smtp_next_line(struct conn *c, char *buf, size_t bufsz)
 {
 	const unsigned char	*p = c->ibuf + c->ioff;
 	size_t			 avail = c->ilen - c->ioff, i;
@@ -116,7 +109,7 @@ get_line(struct smtp *s)
 	int		 r;
 
 	for (;;) {
-		switch (next_line(c, s->line, sizeof(s->line))) {
+		switch (smtp_next_line(c, s->line, sizeof(s->line))) {
 		case 1:
 			return 1;
 		case -1:
@@ -374,15 +367,7 @@ cmd_rcpt(struct smtp *s, const char *arg)
 	conn_reply(c, "250 2.1.5 Ok");
 }
 
-/* Buffered writes into the message file. */
-struct wbuf {
-	int		 fd;
-	size_t		 len;
-	int		 failed;
-	unsigned char	 buf[WBUF_SIZE];
-};
-
-static void
+void
 wflush(struct wbuf *w)
 {
 	size_t	 off = 0;
@@ -400,7 +385,7 @@ wflush(struct wbuf *w)
 	w->len = 0;
 }
 
-static void
+void
 wput(struct wbuf *w, const void *p, size_t n)
 {
 	const unsigned char	*b = p;
@@ -449,113 +434,130 @@ received(struct smtp *s, struct wbuf *w)
 		wput(w, hdr, (size_t)n);
 }
 
-enum dstate { D_BOL, D_LINE, D_CR, D_DOT, D_DOTCR };
+void
+data_init(struct data *d, uint64_t max, size_t maxline, int crlf)
+{
+	memset(d, 0, sizeof(*d));
+	d->st = D_BOL;
+	d->max = max;
+	d->maxline = maxline;
+	d->crlf = crlf;
+}
 
 /*
- * Read the message up to CRLF "." CRLF into the file, dot-unstuffed.
- * Returns 1 at the end of the data with *flags saying what was wrong
- * with it, 0 when the client left, -1 on a timeout or error.
+ * Take the message from what the client sent (c->ibuf) up to CRLF "."
+ * CRLF, dot-unstuffed, into w.  1 at the end of the data (d->flags says
+ * what was wrong with it, d->size how big it is), 0 when all the input is
+ * used and more is needed.
  */
-static int
-read_data(struct smtp *s, struct wbuf *w, uint64_t *sizep, int *flags)
+int
+data_parse(struct data *d, struct conn *c, struct wbuf *w)
 {
-	struct conn		*c = s->c;
-	const uint64_t		 max = s->cf->max_message_size;
-	const size_t		 maxline = s->cf->max_line_length;
-	const int		 crlf = (s->cf->flags & SF_CRLF) != 0;
-	enum dstate		 st = D_BOL;
-	uint64_t		 size = 0;
-	size_t			 linelen = 0;
-	unsigned char		 ch;
-	int			 r;
+	unsigned char	 ch;
 
 #define EMIT(x) do {							\
 	unsigned char	 e_ = (x);					\
-	size++;								\
-	if (max > 0 && size > max)					\
-		*flags |= DATA_TOOBIG;					\
-	if (++linelen + 2 > maxline)					\
-		*flags |= DATA_TOOLONG;					\
-	if (*flags == 0) {						\
+	d->size++;							\
+	if (d->max > 0 && d->size > d->max)				\
+		d->flags |= DATA_TOOBIG;				\
+	if (++d->linelen + 2 > d->maxline)				\
+		d->flags |= DATA_TOOLONG;				\
+	if (d->flags == 0) {						\
 		if (w->len == sizeof(w->buf))				\
 			wflush(w);					\
 		w->buf[w->len++] = e_;					\
 	}								\
 } while (0)
 
-	*flags = 0;
-	for (;;) {
-		while (c->ioff < c->ilen) {
-			ch = c->ibuf[c->ioff++];
-			switch (st) {
-			case D_BOL:
-				if (ch == '.') {
-					st = D_DOT;
-					break;
-				}
-				/* FALLTHROUGH */
-			case D_LINE:
-				if (ch == '\r')
-					st = D_CR;
-				else if (ch == '\n') {
-					*flags |= DATA_BARE;
-					st = D_LINE;
-				} else {
-					EMIT(ch);
-					st = D_LINE;
-				}
-				break;
-			case D_CR:
-				if (ch == '\n') {
-					/* Line ends count: a message of empty
-					 * lines is as big as its bytes. */
-					size += 2;
-					if (max > 0 && size > max)
-						*flags |= DATA_TOOBIG;
-					if (*flags == 0)
-						wput(w, crlf ? "\r\n" : "\n",
-						    crlf ? 2 : 1);
-					linelen = 0;
-					st = D_BOL;
-				} else if (ch == '\r')
-					*flags |= DATA_BARE;
-				else {
-					*flags |= DATA_BARE;
-					EMIT(ch);
-					st = D_LINE;
-				}
-				break;
-			case D_DOT:
-				if (ch == '\r')
-					st = D_DOTCR;
-				else if (ch == '\n') {
-					*flags |= DATA_BARE;
-					st = D_LINE;
-				} else {
-					EMIT(ch);
-					st = D_LINE;
-				}
-				break;
-			case D_DOTCR:
-				if (ch == '\n') {
-					wflush(w);
-					if (w->failed)
-						*flags |= DATA_WRITE;
-					*sizep = size;
-					return 1;
-				}
-				*flags |= DATA_BARE;
-				if (ch == '\r')
-					st = D_CR;
-				else {
-					EMIT(ch);
-					st = D_LINE;
-				}
+	while (c->ioff < c->ilen) {
+		ch = c->ibuf[c->ioff++];
+		switch (d->st) {
+		case D_BOL:
+			if (ch == '.') {
+				d->st = D_DOT;
 				break;
 			}
+			/* FALLTHROUGH */
+		case D_LINE:
+			if (ch == '\r')
+				d->st = D_CR;
+			else if (ch == '\n') {
+				d->flags |= DATA_BARE;
+				d->st = D_LINE;
+			} else {
+				EMIT(ch);
+				d->st = D_LINE;
+			}
+			break;
+		case D_CR:
+			if (ch == '\n') {
+				/* Line ends count: a message of empty lines
+				 * is as big as its bytes. */
+				d->size += 2;
+				if (d->max > 0 && d->size > d->max)
+					d->flags |= DATA_TOOBIG;
+				if (d->flags == 0)
+					wput(w, d->crlf ? "\r\n" : "\n",
+					    d->crlf ? 2 : 1);
+				d->linelen = 0;
+				d->st = D_BOL;
+			} else if (ch == '\r')
+				d->flags |= DATA_BARE;
+			else {
+				d->flags |= DATA_BARE;
+				EMIT(ch);
+				d->st = D_LINE;
+			}
+			break;
+		case D_DOT:
+			if (ch == '\r')
+				d->st = D_DOTCR;
+			else if (ch == '\n') {
+				d->flags |= DATA_BARE;
+				d->st = D_LINE;
+			} else {
+				EMIT(ch);
+				d->st = D_LINE;
+			}
+			break;
+		case D_DOTCR:
+			if (ch == '\n') {
+				wflush(w);
+				if (w->failed)
+					d->flags |= DATA_WRITE;
+				return 1;
+			}
+			d->flags |= DATA_BARE;
+			if (ch == '\r')
+				d->st = D_CR;
+			else {
+				EMIT(ch);
+				d->st = D_LINE;
+			}
+			break;
 		}
-		if (w->failed)
-			*flags |= DATA_WRITE;
+	}
+	if (w->failed)
+		d->flags |= DATA_WRITE;
+	return 0;
+#undef EMIT
+}
+
+/*
+ * Read the message into the file.  Returns 1 at the end of the data with
+ * *flags saying what was wrong with it, 0 when the client left, -1 on a
+ * timeout or error.
+ */
+static int
+read_data(struct smtp *s, struct wbuf *w, uint64_t *sizep, int *flags)
+{
+	struct conn	*c = s->c;
+	struct data	 d;
+	int		 r;
+
+	data_init(&d, s->cf->max_message_size, s->cf->max_line_length,
+	    (s->cf->flags & SF_CRLF) != 0);
+	while (data_parse(&d, c, w) == 0) {
 		arm(s);
 		/* The 354 leaves when we first wait for the client. */
 		if (c->olen > 0 && (r = conn_flush(c)) != 1)
@@ -563,7 +565,9 @@ read_data(struct smtp *s, struct wbuf *w, uint64_t *sizep, int *flags)
 		if ((r = conn_fill(c)) != 1)
 			return r == CONN_EOF || r == CONN_RESET ? 0 : -1;
 	}
-#undef EMIT
+	*sizep = d.size;
+	*flags = d.flags;
+	return 1;
 }
 
 static void

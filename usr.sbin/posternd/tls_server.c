@@ -7,12 +7,11 @@
 #include <sys/types.h>
 
 #include <errno.h>
-#include <poll.h>
 #include <stdio.h>
 #include <string.h>
-#include <time.h>
 #include <tls.h>
 
+#include "iowait.h"
 #include "posternd.h"
 #include "session.h"
 
@@ -56,8 +55,7 @@ int
 tls_server_accept(struct tls *srv, int in, int out, int64_t deadline,
     struct tls **cctx, char *err, size_t errsz)
 {
-	struct pollfd	 pfd;
-	int		 rv, left;
+	int		 rv;
 
 	if (tls_accept_fds(srv, cctx, in, out) == -1) {
 		snprintf(err, errsz, "%s", tls_error(srv));
@@ -69,13 +67,13 @@ tls_server_accept(struct tls *srv, int in, int out, int64_t deadline,
 			    tls_error(*cctx));
 			return -1;
 		}
-		pfd.fd = rv == TLS_WANT_POLLIN ? in : out;
-		pfd.events = rv == TLS_WANT_POLLIN ? POLLIN : POLLOUT;
-		if ((left = (int)(deadline - now_ms())) <= 0) {
+		switch (iowait_tls(rv, in, out, deadline)) {
+		case 1:
+			break;
+		case 0:
 			snprintf(err, errsz, "TLS handshake timed out");
 			return -1;
-		}
-		if (poll(&pfd, 1, left) == -1 && errno != EINTR) {
+		default:
 			snprintf(err, errsz, "poll: %s", strerror(errno));
 			return -1;
 		}
