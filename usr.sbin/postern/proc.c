@@ -1,9 +1,11 @@
 #include <sys/types.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,7 +21,8 @@
 #define PATH_POSTERN	"/usr/local/sbin/postern"
 #endif
 
-static int	 exefd = -1;
+/* Each child role's executable, opened once: indexed by enum role. */
+static int	 exefd[ROLE_NETWORK + 1] = { -1, -1, -1, -1 };
 static int	 sigchld[2] = { -1, -1 };
 
 /* A child's death wakes the parent's poll(): the write end of a pipe. */
@@ -42,21 +45,70 @@ proc_sigchld_fd(void)
 }
 
 /*
- * Children are fresh images of this very file, never of argv[0] or $PATH:
- * open it once, before anything else can change what the name points to.
+ * Who may own a role executable: root, or whoever owns this program (a
+ * build tree, which runs its roles from where they were built).  A role
+ * is trusted exactly as much as the program that starts it.
+ */
+static uid_t
+trusted_owner(void)
+{
+	struct stat	 st;
+
+	if (stat("/proc/self/exe", &st) == -1 &&
+	    stat(PATH_POSTERN, &st) == -1)
+		return 0;
+	return st.st_uid;
+}
+
+/*
+ * Open the executable of a role and check it: a regular file that only
+ * its owner may change, that owner trusted, and, when this program was
+ * started setgid, itself setgid to the same group, so that the child is
+ * born as protected from the user as the parent was (see sysmode.h).
+ */
+static int
+open_role(enum role r, uid_t owner)
+{
+	struct stat	 st;
+	char		 path[PATH_MAX];
+	int		 fd, nfd;
+
+	if (snprintf(path, sizeof(path), "%s/postern-%s", postern_libexec,
+	    role_name(r)) >= (int)sizeof(path))
+		fatalx("%s/postern-%s: path too long", postern_libexec,
+		    role_name(r));
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) == -1)
+		fatal("cannot open %s", path);
+	if (fstat(fd, &st) == -1)
+		fatal("%s", path);
+	if (!S_ISREG(st.st_mode) || (st.st_uid != 0 && st.st_uid != owner) ||
+	    (st.st_mode & (S_IWGRP | S_IWOTH)))
+		fatalx("%s: must be a regular file of root (or of this "
+		    "program's owner) that no one else may write", path);
+	if (sysmode_active() && (!(st.st_mode & S_ISGID) ||
+	    st.st_gid != sysmode_group()))
+		fatalx("%s: must be setgid to the group of this program",
+		    path);
+	/* Out of the way of the descriptors children are given. */
+	if ((nfd = fcntl(fd, F_DUPFD_CLOEXEC, 10)) == -1)
+		fatal("fcntl");
+	close(fd);
+	return nfd;
+}
+
+/*
+ * Children are fresh images of the role executables, found through a
+ * path fixed when building (never argv[0] or $PATH): open them once,
+ * before anything else can change what the names point to.
  */
 void
 proc_init(void)
 {
-	int	 fd;
+	uid_t	 owner = trusted_owner();
 
-	if ((fd = open("/proc/self/exe", O_RDONLY | O_CLOEXEC)) == -1 &&
-	    (fd = open(PATH_POSTERN, O_RDONLY | O_CLOEXEC)) == -1)
-		fatal("cannot open own executable");
-	/* Out of the way of the descriptors children are given. */
-	if ((exefd = fcntl(fd, F_DUPFD_CLOEXEC, 10)) == -1)
-		fatal("fcntl");
-	close(fd);
+	exefd[ROLE_READER] = open_role(ROLE_READER, owner);
+	exefd[ROLE_SECRETS] = open_role(ROLE_SECRETS, owner);
+	exefd[ROLE_NETWORK] = open_role(ROLE_NETWORK, owner);
 	if (pipe2(sigchld, O_CLOEXEC | O_NONBLOCK) == -1)
 		fatal("pipe");
 	if (signal(SIGCHLD, on_sigchld) == SIG_ERR)
@@ -82,36 +134,6 @@ parent_bounds_init(struct parent_bounds *b)
 	b->lockfd = -1;
 }
 
-const char *
-role_name(enum role r)
-{
-	switch (r) {
-	case ROLE_PARENT:
-		return "parent";
-	case ROLE_READER:
-		return "reader";
-	case ROLE_SECRETS:
-		return "secrets";
-	case ROLE_NETWORK:
-		return "network";
-	}
-	return "unknown";
-}
-
-int
-proc_role(const char *name, enum role *r)
-{
-	if (strcmp(name, "reader") == 0)
-		*r = ROLE_READER;
-	else if (strcmp(name, "secrets") == 0)
-		*r = ROLE_SECRETS;
-	else if (strcmp(name, "network") == 0)
-		*r = ROLE_NETWORK;
-	else
-		return -1;
-	return 0;
-}
-
 static int
 lift(int fd)
 {
@@ -135,8 +157,11 @@ proc_spawn(struct child *c, enum role role, int body, int peer,
     char *const *envp)
 {
 	int	 sp[2];
-	char	*argv[4];
+	char	*argv[2];
 	pid_t	 pid;
+
+	if (role == ROLE_PARENT || exefd[role] == -1)
+		fatalx("no executable for the %s role", role_name(role));
 
 	if ((role != ROLE_SECRETS || sysmode_channel(sp) == -1) &&
 	    socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp) == -1)
@@ -146,7 +171,7 @@ proc_spawn(struct child *c, enum role role, int body, int peer,
 		fatal("fork");
 	if (pid == 0) {
 		int chan = lift(sp[1]), b = lift(body), p = lift(peer);
-		int exe = lift(exefd);
+		int exe = lift(exefd[role]);
 
 		signal(SIGPIPE, SIG_DFL);
 		signal(SIGCHLD, SIG_DFL);
@@ -166,9 +191,7 @@ proc_spawn(struct child *c, enum role role, int body, int peer,
 			close(null);
 		}
 		argv[0] = (char *)(uintptr_t)log_progname();
-		argv[1] = (char *)(uintptr_t)ROLE_FLAG;
-		argv[2] = (char *)(uintptr_t)role_name(role);
-		argv[3] = NULL;
+		argv[1] = NULL;
 		fexecve(FD_EXE, argv, envp);
 		_exit(71);
 	}
