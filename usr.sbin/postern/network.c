@@ -739,7 +739,8 @@ keep(struct net *n, struct smtp *smtp, struct smtp_result *res,
 int
 network_main(void)
 {
-	struct net			 n;
+	/* Static, not on the stack: only the pages used are touched. */
+	static struct net		 n;
 	struct smtp_result		 res;
 	struct smtp_callbacks		 cb;
 	struct tls_client_params	 tp;
@@ -749,7 +750,6 @@ network_main(void)
 
 	log_procname("network");
 	signal(SIGPIPE, SIG_IGN);
-	memset(&n, 0, sizeof(n));
 	memset(&res, 0, sizeof(res));
 	n.sock = -1;
 	n.bodyfd = FD_BODY;
