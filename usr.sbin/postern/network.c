@@ -429,7 +429,7 @@ cb_auth_step(void *ctx, const char *challenge, char **response,
 	if (ipc_cur_str(&c, response) == -1 || *response == NULL ||
 	    ipc_cur_end(&c) == -1)
 		fatalx("network: bad MSG_AUTH_RESPONSE");
-	explicit_bzero(n->peer.rbuf, sizeof(n->peer.rbuf));
+	explicit_bzero(n->peer.rbuf, n->peer.rhigh);
 	return 0;
 }
 

@@ -146,11 +146,29 @@ lift(int fd)
 	return nfd;
 }
 
+/* Close every descriptor from fd up, without allocating (see below). */
+static void
+close_from(int fd)
+{
+#ifdef __linux__
+	if (close_range((unsigned int)fd, ~0U, 0) == -1)
+		_exit(71);
+#else
+	closefrom(fd);
+#endif
+}
+
 /*
  * Start a child in a role.  It gets its channel to the parent as FD_PARENT,
  * and optionally the body pipe as FD_BODY and the channel to its sibling as
  * FD_PEER; nothing else crosses the exec.  The descriptors passed in are
  * closed in the parent, except the parent's end of the channel.
+ *
+ * vfork: the child execs at once, so copying the parent's page tables (and
+ * the parent's copy-on-write faults after a fork) would be spent for
+ * nothing.  Until it execs, the child shares the parent's memory and
+ * changes none of it: it only makes system calls (no stdio, no malloc;
+ * its signal dispositions are its own) and leaves by exec or _exit.
  */
 void
 proc_spawn(struct child *c, enum role role, int body, int peer,
@@ -167,8 +185,10 @@ proc_spawn(struct child *c, enum role role, int body, int peer,
 	    socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp) == -1)
 		fatal("socketpair");
 	fflush(NULL);
-	if ((pid = fork()) == -1)
-		fatal("fork");
+	argv[0] = (char *)(uintptr_t)log_progname();
+	argv[1] = NULL;
+	if ((pid = vfork()) == -1)
+		fatal("vfork");
 	if (pid == 0) {
 		int chan = lift(sp[1]), b = lift(body), p = lift(peer);
 		int exe = lift(exefd[role]);
@@ -181,7 +201,7 @@ proc_spawn(struct child *c, enum role role, int body, int peer,
 		    dup2(exe, FD_EXE) == -1 ||
 		    fcntl(FD_EXE, F_SETFD, FD_CLOEXEC) == -1)
 			_exit(71);
-		closefrom(FD_EXE + 1);
+		close_from(FD_EXE + 1);
 		/* Only the reader may see the message on stdin. */
 		if (role != ROLE_READER) {
 			int null = open("/dev/null", O_RDONLY);
@@ -190,8 +210,6 @@ proc_spawn(struct child *c, enum role role, int body, int peer,
 				_exit(71);
 			close(null);
 		}
-		argv[0] = (char *)(uintptr_t)log_progname();
-		argv[1] = NULL;
 		fexecve(FD_EXE, argv, envp);
 		_exit(71);
 	}
@@ -200,9 +218,11 @@ proc_spawn(struct child *c, enum role role, int body, int peer,
 		close(body);
 	if (peer != -1)
 		close(peer);
-	memset(c, 0, sizeof(*c));
+	/* Field by field: zeroing the channel's buffer touches its pages. */
 	c->role = role;
 	c->pid = pid;
+	c->reaped = 0;
+	c->status = 0;
 	ipc_init(&c->ipc, sp[0]);
 }
 
