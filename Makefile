@@ -90,6 +90,13 @@ POSTERN_INST =	usr.sbin/postern/postern.install
 ROLES =		reader secrets network
 ROLE_BINS =	${ROLES:%=usr.sbin/postern/postern-%}
 LIBEXEC_TREE =	usr.sbin/postern/libexec-tree.o
+# Compiled again when LIBEXECDIR or the tree's place changes (see the
+# GNUmakefile).
+LIBEXEC_STAMP =	usr.sbin/postern/libexec.stamp
+LIBEXEC_PATHS =	${LIBEXECDIR} ${.CURDIR}
+_STAMPED !=	echo '${LIBEXEC_PATHS}' | \
+		    cmp -s - ${LIBEXEC_STAMP} 2>/dev/null || \
+		    echo '${LIBEXEC_PATHS}' >${LIBEXEC_STAMP}; echo
 POSTERND =	usr.sbin/posternd/posternd
 DROP =		usr.sbin/postern-drop/postern-drop
 PROGS =		${POSTERN} ${POSTERN_INST} ${ROLE_BINS} ${DROP}
@@ -125,11 +132,11 @@ ${LIB}: ${LIB_SRCS:.c=.o}
 ${CLI_LIB}: ${CLI_SRCS:.c=.o}
 	rm -f ${.TARGET} && ar rcs ${.TARGET} ${.ALLSRC}
 
-usr.sbin/postern/libexec.o: usr.sbin/postern/libexec.c
+usr.sbin/postern/libexec.o: usr.sbin/postern/libexec.c ${LIBEXEC_STAMP}
 	${CC} ${ALL_CFLAGS} -DPATH_LIBEXEC='"${LIBEXECDIR}"' -c -o ${.TARGET} \
 	    usr.sbin/postern/libexec.c
 
-${LIBEXEC_TREE}: usr.sbin/postern/libexec.c
+${LIBEXEC_TREE}: usr.sbin/postern/libexec.c ${LIBEXEC_STAMP}
 	${CC} ${ALL_CFLAGS} -DPATH_LIBEXEC='"${.CURDIR}/usr.sbin/postern"' \
 	    -c -o ${.TARGET} usr.sbin/postern/libexec.c
 
@@ -243,6 +250,6 @@ install-names: install
 	done
 
 clean:
-	rm -f ${OBJS} ${LIB} ${CLI_LIB} ${PROGS} ${POSTERND} \
+	rm -f ${OBJS} ${LIB} ${CLI_LIB} ${PROGS} ${POSTERND} ${LIBEXEC_STAMP} \
 	    ${UNIT_BINS} ${HELPER_BINS}
 	rm -rf build-fuzz build-sanitize
