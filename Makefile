@@ -96,7 +96,8 @@ LIBEXEC_STAMP =	usr.sbin/postern/libexec.stamp
 LIBEXEC_PATHS =	${LIBEXECDIR} ${.CURDIR}
 _STAMPED !=	echo '${LIBEXEC_PATHS}' | \
 		    cmp -s - ${LIBEXEC_STAMP} 2>/dev/null || \
-		    echo '${LIBEXEC_PATHS}' >${LIBEXEC_STAMP}; echo
+		    { rm -f usr.sbin/postern/libexec.o ${LIBEXEC_TREE}; \
+		    echo '${LIBEXEC_PATHS}' >${LIBEXEC_STAMP}; }; echo
 POSTERND =	usr.sbin/posternd/posternd
 DROP =		usr.sbin/postern-drop/postern-drop
 PROGS =		${POSTERN} ${POSTERN_INST} ${ROLE_BINS} ${DROP}
