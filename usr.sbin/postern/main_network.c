@@ -1,10 +1,12 @@
 /*
- * postern-network: the network process of postern (network.c), which speaks SMTP (and TLS) on the socket the parent connected.
- * The parent starts it (proc.c); it is no command of its own.
+ * postern-network: the network process of postern (network.c), which
+ * speaks SMTP (and TLS) on the socket the parent connected.  Started by
+ * postern (proc.c) alone.
  */
 #include "log.h"
 #include "proto.h"
 #include "network.h"
+#include "roles.h"
 #include "sysmode.h"
 
 int
@@ -15,5 +17,6 @@ main(int argc, char *argv[])
 	log_init(argc > 0 ? argv[0] : "postern", 0);
 	if (argc != 1)
 		fatalx("the network process is started by postern alone");
+	role_tie_to_parent();
 	return network_main();
 }

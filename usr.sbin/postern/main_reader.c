@@ -1,10 +1,12 @@
 /*
- * postern-reader: the reader process of postern (reader.c), which reads the mail on standard input and hands its envelope to the parent and its body to the network process.
- * The parent starts it (proc.c); it is no command of its own.
+ * postern-reader: the reader process of postern (reader.c), which reads
+ * the mail on standard input, hands its envelope to the parent and its
+ * body to the network process.  Started by postern (proc.c) alone.
  */
 #include "log.h"
 #include "proto.h"
 #include "reader.h"
+#include "roles.h"
 #include "sysmode.h"
 
 int
@@ -15,5 +17,6 @@ main(int argc, char *argv[])
 	log_init(argc > 0 ? argv[0] : "postern", 0);
 	if (argc != 1)
 		fatalx("the reader process is started by postern alone");
+	role_tie_to_parent();
 	return reader_main();
 }

@@ -1,10 +1,12 @@
 /*
- * postern-secrets: the secrets process of postern (secrets.c), which holds the account's credential and answers each AUTH step.
- * The parent starts it (proc.c); it is no command of its own.
+ * postern-secrets: the secrets process of postern (secrets.c), which holds
+ * the account's credential and answers each AUTH step.  Started by
+ * postern (proc.c) alone.
  */
 #include "log.h"
 #include "proto.h"
 #include "secrets.h"
+#include "roles.h"
 #include "sysmode.h"
 
 int
@@ -15,5 +17,6 @@ main(int argc, char *argv[])
 	log_init(argc > 0 ? argv[0] : "postern", 0);
 	if (argc != 1)
 		fatalx("the secrets process is started by postern alone");
+	role_tie_to_parent();
 	return secrets_main();
 }
