@@ -147,6 +147,14 @@ def break_sandbox(pid):
     return None
 
 
+def alive(pid):
+    try:
+        with open("/proc/%d/stat" % pid) as f:
+            return f.read().rsplit(")", 1)[1].split()[0] not in ("Z", "X")
+    except OSError:
+        return False
+
+
 def status(pid):
     d = {}
     with open("/proc/%d/status" % pid) as f:
@@ -324,12 +332,13 @@ def main():
                "%s calling openat is killed by its sandbox: postern exits "
                "70 naming it" % want,
                "%s; exit %s, stderr %s" % (why, p.returncode, err))
-        # Once the parent is gone its children see their channels close.
+        # Once the parent is gone its children die with it (a zombie
+        # waiting for a subreaper to reap it is dead too).
         end = time.time() + 30
-        left = [k for k in kids if os.path.exists("/proc/%d" % k)]
+        left = [k for k in kids if alive(k)]
         while left and time.time() < end:
             time.sleep(0.05)
-            left = [k for k in kids if os.path.exists("/proc/%d" % k)]
+            left = [k for k in kids if alive(k)]
         ok(not left, "%s broke its sandbox: no child is left behind" %
            want, left)
     srv.stop()
