@@ -5,6 +5,8 @@ PREFIX ?=	/usr/local
 DESTDIR ?=
 BINDIR ?=	${PREFIX}/bin
 SBINDIR ?=	${PREFIX}/sbin
+# postern's role executables, as in the GNUmakefile.
+LIBEXECDIR ?=	${PREFIX}/libexec/postern
 MANDIR ?=	${PREFIX}/share/man
 SYSCONFDIR ?=	/etc
 EXAMPLESDIR ?=	${PREFIX}/share/examples/postern
@@ -40,11 +42,19 @@ LDFLAGS_H =	-pie -Wl,-z,relro,-z,now -Wl,-z,noexecstack
 PKG_CFLAGS !=	pkg-config --cflags libsasl2 2>/dev/null || true
 PKG_LIBS !=	pkg-config --libs libsasl2 2>/dev/null || true
 PKG_LIBS +=	-ltls -lssl -lcrypto
+SASL_LIBS !=	pkg-config --libs libsasl2 2>/dev/null || true
+SASL_LIBS +=	-lcrypto
+TLS_LIBS =	-ltls -lssl -lcrypto
+BASE_LIBS =
 DEPS =		:
 .else
 PKGS =		libtls libcrypto libbsd-overlay libseccomp libsasl2
 PKG_CFLAGS !=	pkg-config --cflags ${PKGS} 2>/dev/null || true
 PKG_LIBS !=	pkg-config --libs ${PKGS} 2>/dev/null || true
+# Each of postern's executables links only what its role uses.
+BASE_LIBS !=	pkg-config --libs libbsd-overlay libseccomp 2>/dev/null || true
+TLS_LIBS !=	pkg-config --libs libtls libcrypto 2>/dev/null || true
+SASL_LIBS !=	pkg-config --libs libsasl2 libcrypto 2>/dev/null || true
 DEPS =		sh regress/deps.sh
 .endif
 ALL_CFLAGS =	-std=gnu11 -D_GNU_SOURCE ${CPPFLAGS} ${CFLAGS} ${WARNINGS} ${HARDEN} \
@@ -60,8 +70,9 @@ CLI_INC =	-Iusr.sbin/postern
 
 # Source lists are globbed so that a new file needs no edit here.
 LIB_SRCS !=	ls lib/libpostern/*.c 2>/dev/null || true
-CLI_SRCS !=	ls usr.sbin/postern/*.c 2>/dev/null | grep -v '/main\.c$$' || true
-MAIN_SRCS !=	ls usr.sbin/postern/main.c 2>/dev/null || true
+CLI_SRCS !=	ls usr.sbin/postern/*.c 2>/dev/null | \
+		    grep -v -e '/main[a-z_]*\.c$$' -e '/libexec\.c$$' || true
+MAIN_SRCS !=	ls usr.sbin/postern/main*.c 2>/dev/null || true
 SRV_SRCS !=	ls usr.sbin/posternd/*.c 2>/dev/null | grep -v '/main\.c$$' || true
 SRV_MAIN !=	ls usr.sbin/posternd/main.c 2>/dev/null || true
 DROP_SRCS !=	ls usr.sbin/postern-drop/*.c 2>/dev/null || true
@@ -76,9 +87,23 @@ HDRS !=		ls lib/libpostern/*.h usr.sbin/*/*.h regress/*/*.h \
 LIB =		lib/libpostern/libpostern.a
 CLI_LIB =	usr.sbin/postern/libclient.a
 POSTERN =	usr.sbin/postern/postern
+# The postern left in the build tree runs the roles built beside it
+# (libexec-tree.o); the one make install installs, those of LIBEXECDIR.
+POSTERN_INST =	usr.sbin/postern/postern.install
+ROLES =		reader secrets network
+ROLE_BINS =	${ROLES:%=usr.sbin/postern/postern-%}
+LIBEXEC_TREE =	usr.sbin/postern/libexec-tree.o
+# Compiled again when LIBEXECDIR or the tree's place changes (see the
+# GNUmakefile).
+LIBEXEC_STAMP =	usr.sbin/postern/libexec.stamp
+LIBEXEC_PATHS =	${LIBEXECDIR} ${.CURDIR}
+_STAMPED !=	echo '${LIBEXEC_PATHS}' | \
+		    cmp -s - ${LIBEXEC_STAMP} 2>/dev/null || \
+		    { rm -f usr.sbin/postern/libexec.o ${LIBEXEC_TREE}; \
+		    echo '${LIBEXEC_PATHS}' >${LIBEXEC_STAMP}; }; echo
 POSTERND =	usr.sbin/posternd/posternd
 DROP =		usr.sbin/postern-drop/postern-drop
-PROGS =		${POSTERN} ${DROP}
+PROGS =		${POSTERN} ${POSTERN_INST} ${ROLE_BINS} ${DROP}
 # posternd is built on Linux only: it uses memfd_create, prctl and /proc.
 .if ${OPSYS} == "OpenBSD"
 SRV_SRCS =
@@ -97,7 +122,8 @@ OBJS =		${LIB_SRCS:.c=.o} ${CLI_SRCS:.c=.o} ${SRV_SRCS:.c=.o} \
 		${SRV_MAIN:.c=.o} \
 		${DROP_SRCS:.c=.o} \
 		${MAIN_SRCS:.c=.o} ${UNIT_SRCS:.c=.o} \
-		${HELPER_SRCS:.c=.o} ${ATTEMPT_OBJ} regress/unit/tap.o
+		${HELPER_SRCS:.c=.o} ${ATTEMPT_OBJ} regress/unit/tap.o \
+		usr.sbin/postern/libexec.o ${LIBEXEC_TREE}
 
 .PHONY: all tests check demo install install-names clean fuzz check-sanitize
 all: ${PROGS}
@@ -122,8 +148,34 @@ ${LIB}: ${LIB_SRCS:.c=.o}
 ${CLI_LIB}: ${CLI_SRCS:.c=.o}
 	rm -f ${.TARGET} && ar rcs ${.TARGET} ${.ALLSRC}
 
-${POSTERN}: usr.sbin/postern/main.o ${CLI_LIB} ${LIB}
-	${CC} ${LDFLAGS_H} ${LDFLAGS} -o ${.TARGET} ${.ALLSRC} ${LIBS}
+usr.sbin/postern/libexec.o: usr.sbin/postern/libexec.c ${LIBEXEC_STAMP}
+	${CC} ${ALL_CFLAGS} -DPATH_LIBEXEC='"${LIBEXECDIR}"' -c -o ${.TARGET} \
+	    usr.sbin/postern/libexec.c
+
+${LIBEXEC_TREE}: usr.sbin/postern/libexec.c ${LIBEXEC_STAMP}
+	${CC} ${ALL_CFLAGS} -DPATH_LIBEXEC='"${.CURDIR}/usr.sbin/postern"' \
+	    -c -o ${.TARGET} usr.sbin/postern/libexec.c
+
+${POSTERN}: usr.sbin/postern/main.o ${LIBEXEC_TREE} ${CLI_LIB} ${LIB}
+	${CC} ${LDFLAGS_H} ${LDFLAGS} -o ${.TARGET} ${.ALLSRC} ${BASE_LIBS}
+
+${POSTERN_INST}: usr.sbin/postern/main.o usr.sbin/postern/libexec.o \
+    ${CLI_LIB} ${LIB}
+	${CC} ${LDFLAGS_H} ${LDFLAGS} -o ${.TARGET} ${.ALLSRC} ${BASE_LIBS}
+
+usr.sbin/postern/postern-reader: usr.sbin/postern/main_reader.o \
+    ${CLI_LIB} ${LIB}
+	${CC} ${LDFLAGS_H} ${LDFLAGS} -o ${.TARGET} ${.ALLSRC} ${BASE_LIBS}
+
+usr.sbin/postern/postern-secrets: usr.sbin/postern/main_secrets.o \
+    ${CLI_LIB} ${LIB}
+	${CC} ${LDFLAGS_H} ${LDFLAGS} -o ${.TARGET} ${.ALLSRC} ${SASL_LIBS} \
+	    ${BASE_LIBS}
+
+usr.sbin/postern/postern-network: usr.sbin/postern/main_network.o \
+    ${CLI_LIB} ${LIB}
+	${CC} ${LDFLAGS_H} ${LDFLAGS} -o ${.TARGET} ${.ALLSRC} ${TLS_LIBS} \
+	    ${BASE_LIBS}
 
 ${DROP}: ${DROP_SRCS:.c=.o} ${LIB}
 	${CC} ${LDFLAGS_H} ${LDFLAGS} -o ${.TARGET} ${.ALLSRC} ${LIBS}
@@ -138,12 +190,12 @@ ${POSTERND}: ${SRV_MAIN:.c=.o} ${SRV_LIB} ${LIB}
 
 # The two programs' archives define none of the same symbols.
 .for t in ${UNIT_BINS}
-${t}: ${t}.o regress/unit/tap.o ${CLI_LIB} ${SRV_LIB} ${LIB}
+${t}: ${t}.o regress/unit/tap.o ${LIBEXEC_TREE} ${CLI_LIB} ${SRV_LIB} ${LIB}
 	${CC} ${LDFLAGS_H} ${LDFLAGS} -o ${.TARGET} ${.ALLSRC} ${LIBS}
 .endfor
 
 .for t in ${HELPER_BINS}
-${t}: ${t}.o ${ATTEMPT_OBJ} ${CLI_LIB} ${LIB}
+${t}: ${t}.o ${ATTEMPT_OBJ} ${LIBEXEC_TREE} ${CLI_LIB} ${LIB}
 	${CC} ${LDFLAGS_H} ${LDFLAGS} -o ${.TARGET} ${.ALLSRC} ${LIBS}
 .endfor
 
@@ -181,9 +233,11 @@ SUBST =		sed -e 's|@SBINDIR@|${SBINDIR}|g' \
 		    -e 's|@SPOOL_GROUP@|${SPOOL_GROUP}|g'
 
 install: all
-	install -d ${DESTDIR}${SBINDIR} ${DESTDIR}${MANDIR}/man1 \
-	    ${DESTDIR}${MANDIR}/man8 ${DESTDIR}${EXAMPLESDIR}
-	install -m 0755 ${POSTERN} ${DESTDIR}${SBINDIR}/postern
+	install -d ${DESTDIR}${SBINDIR} ${DESTDIR}${LIBEXECDIR} \
+	    ${DESTDIR}${MANDIR}/man1 ${DESTDIR}${MANDIR}/man8 \
+	    ${DESTDIR}${EXAMPLESDIR}
+	install -m 0755 ${POSTERN_INST} ${DESTDIR}${SBINDIR}/postern
+	install -m 0755 ${ROLE_BINS} ${DESTDIR}${LIBEXECDIR}/
 	install -m 0755 ${DROP} ${DESTDIR}${SBINDIR}/postern-drop
 	install -m 0644 usr.sbin/postern-drop/postern-drop.8 \
 	    ${DESTDIR}${MANDIR}/man8/
@@ -218,6 +272,6 @@ install-names: install
 	done
 
 clean:
-	rm -f ${OBJS} ${LIB} ${CLI_LIB} ${POSTERN} ${POSTERND} ${DROP} \
+	rm -f ${OBJS} ${LIB} ${CLI_LIB} ${PROGS} ${POSTERND} ${LIBEXEC_STAMP} \
 	    ${UNIT_BINS} ${HELPER_BINS}
 	rm -rf build-fuzz build-sanitize

@@ -6,6 +6,7 @@
 #   BENCH_BIG_RUNS     sends of the big mail per series (default 3)
 #   BENCH_BIG_MB       size of the big mail in MiB (default 100)
 #   BENCH_KEEP=1       keep the scratch directory (its path is printed)
+#   BENCH_SERVER=no    skip the posternd section
 #   CC                 C compiler (default cc)
 set -u
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -119,6 +120,7 @@ field() { sed -n "s/.* $1=\([^ ]*\).*/\1/p"; }
 # series ID CLIENT MSG RUNS SINK [PRELOAD]: send MSG RUNS times, one process
 # each time (with PRELOAD as LD_PRELOAD); appends a line to $W/results:
 # ID CLIENT RUNS FAILS MEDIAN_US MIN_US MAXRSS_KB SINK_DATA_US SINK_BYTES MSG_BYTES
+# CPU_US
 series() {
 	id=$1 who=$2 msg=$3 runs=$4 sink=$5 preload=${6:-}
 	bin=$(bin_of "$who")
@@ -135,11 +137,12 @@ series() {
 	med=$(echo "$st" | field wall_us | median)
 	min=$(echo "$st" | field wall_us | sort -n | head -1)
 	rss=$(echo "$st" | field maxrss_kb | sort -n | tail -1)
+	cpu=$(echo "$st" | field cpu_us | median)
 	sdata=$(field data_us <"$W/$sink.log" | median)
 	sbytes=$(field bytes <"$W/$sink.log" | sort -u | tr '\n' ' ' | sed 's/ $//; s/ /,/g')
 	got=$(grep -c . "$W/$sink.log")
 	[ "$got" = "$runs" ] || fails=$((fails + runs - got))
-	echo "$id $who $runs $fails $med $min $rss $sdata ${sbytes:--} $(wc -c <"$msg")" >>"$W/results"
+	echo "$id $who $runs $fails $med $min $rss $sdata ${sbytes:--} $(wc -c <"$msg") $cpu" >>"$W/results"
 	if [ $fails -gt 0 ]; then
 		echo "bench: $who $id: $fails of $runs sends failed; last output:" >&2
 		tail -5 "$W/$id.$who.stat" "$W/$id.$who.out" >&2
@@ -228,13 +231,14 @@ function mb(kb) { return (kb == "-" || kb == "") ? "-" : sprintf("%.1f MB", kb /
 	id = $1; who = $2; key = id SUBSEP who
 	runs[key] = $3; fails[key] = $4; med[key] = $5; min[key] = $6
 	rss[key] = $7; sdata[key] = $8; sbytes[key] = $9; size[key] = $10
+	cpu[key] = $11
 	if (!(id in seen)) { seen[id] = 1; order[++n] = id }
 }
 END {
 	label["small"] = "10 KB mail"
 	label["small-nodelay"] = "10 KB, TCP_NODELAY"
 	label["big"] = "big mail"
-	printf "%-24s %-8s %5s %12s %12s %9s %15s %10s\n", "case", "client", "runs", "median wall", "min wall", "MB/s", "sink data phase", "max RSS"
+	printf "%-24s %-8s %5s %12s %12s %11s %9s %15s %10s\n", "case", "client", "runs", "median wall", "min wall", "median CPU", "MB/s", "sink data phase", "max RSS"
 	for (i = 1; i <= n; i++) {
 		id = order[i]
 		split(clients, cl, " ")
@@ -242,8 +246,9 @@ END {
 			key = id SUBSEP cl[j]
 			if (!(key in runs)) continue
 			lbl = id; if (id in label) lbl = label[id]
-			printf "%-24s %-8s %5s %12s %12s %9s %15s %10s%s\n", lbl, cl[j],
-			    runs[key], ms(med[key]), ms(min[key]), mbps(size[key], med[key]),
+			printf "%-24s %-8s %5s %12s %12s %11s %9s %15s %10s%s\n", lbl, cl[j],
+			    runs[key], ms(med[key]), ms(min[key]), ms(cpu[key]),
+			    mbps(size[key], med[key]),
 			    ms(sdata[key]), mb(rss[key]),
 			    (fails[key] > 0 ? "  (" fails[key] " FAILED)" : "")
 		}
@@ -254,19 +259,46 @@ END {
 		exit
 	}
 	print ""
-	print "postern/msmtp ratios (wall, RSS: below 1 is better for postern; MB/s: above 1 is):"
-	printf "%-24s %12s %9s %10s %s\n", "case", "median wall", "MB/s", "max RSS", "  sink bytes (msmtp / postern)"
+	print "postern/msmtp ratios (wall, CPU, RSS: below 1 is better for postern; MB/s: above 1 is):"
+	printf "%-24s %12s %11s %9s %10s %s\n", "case", "median wall", "median CPU", "MB/s", "max RSS", "  sink bytes (msmtp / postern)"
 	for (i = 1; i <= n; i++) {
 		id = order[i]; a = id SUBSEP "msmtp"; b = id SUBSEP "postern"
 		if (!(a in runs) || !(b in runs)) continue
 		lbl = id; if (id in label) lbl = label[id]
-		printf "%-24s %12s %9s %10s   %s / %s%s\n", lbl,
+		printf "%-24s %12s %11s %9s %10s   %s / %s%s\n", lbl,
 		    (med[a] > 0 ? sprintf("%.2f", med[b] / med[a]) : "-"),
+		    (cpu[a] > 0 ? sprintf("%.2f", cpu[b] / cpu[a]) : "-"),
 		    (med[b] > 0 ? sprintf("%.2f", med[a] / med[b]) : "-"),
 		    (rss[a] > 0 ? sprintf("%.2f", rss[b] / rss[a]) : "-"),
 		    sbytes[a], sbytes[b], (sbytes[a] == sbytes[b] ? "" : "  DIFFER")
 	}
+	# The goal: privilege separation for free.  postern (which writes
+	# in large blocks and needs no Nagle fix) against msmtp at its best.
+	a = "small-nodelay" SUBSEP "msmtp"; b = "small" SUBSEP "postern"
+	if ((a in runs) && (b in runs) && med[a] > 0 && cpu[a] > 0)
+		printf "%-24s %12.2f %11.2f   (postern 10 KB / msmtp 10 KB TCP_NODELAY)\n",
+		    "10 KB vs msmtp nodelay", med[b] / med[a], cpu[b] / cpu[a]
 }' "$W/results"
+
+# startup: the median wall and CPU time of 20 runs of a command that only
+# starts and exits
+startup() {
+	: >"$W/startup.stat"
+	i=0
+	while [ $i -lt 20 ]; do
+		i=$((i + 1))
+		"$W/runstat" -- "$@" >/dev/null 2>>"$W/startup.stat"
+	done
+	st=$(grep '^runstat status=' "$W/startup.stat")
+	printf '  %-22s %5.1f ms wall %5.1f ms CPU\n' "$(basename "$1") ${2:-}" \
+	    "$(echo "$st" | field wall_us | median | awk '{ print $1 / 1000 }')" \
+	    "$(echo "$st" | field cpu_us | median | awk '{ print $1 / 1000 }')"
+}
+echo
+echo "start-up alone (median of 20):"
+startup /bin/true
+startup "$msmtp_bin" --version
+case $CLIENTS in *postern*) startup "$POSTERN" --version ;; esac
 
 echo
 echo "peak RSS of each process (one traced send each, VmHWM at exit):"
@@ -274,8 +306,8 @@ for who in $CLIENTS; do
 	for id in small big; do
 		f=$W/$id.$who.trace
 		[ -f "$f" ] || continue
-		line=$(sed -n 's/^runstat proc pid=\([0-9]*\) ppid=[0-9]* hwm_kb=\([0-9]*\) argv=\([^ ]*\)\( --postern-role [a-z]*\)\{0,1\}.*/\3\4=\2/p' "$f" |
-		    awk -F= '{ n = split($1, p, "/"); name = p[n]; sub(/ --postern-role /, " ", name); printf "%s%s %.1f MB", sep, name, $2 / 1024; sep = ", " }')
+		line=$(sed -n 's/^runstat proc pid=[0-9]* ppid=[0-9]* hwm_kb=\([0-9]*\) comm=\([^ ]*\) .*/\2=\1/p' "$f" |
+		    awk -F= '{ printf "%s%s %.1f MB", sep, $1, $2 / 1024; sep = ", " }')
 		printf '  %-8s %-10s %s\n' "$who" "$id:" "$line"
 	done
 done
@@ -290,7 +322,7 @@ echo "(40 ms on Linux).  The TCP_NODELAY rows run the same client with"
 echo "Nagle turned off (LD_PRELOAD bench/nodelay.c): the stall is gone."
 echo
 SERVER_FAILED=0
-server_section
+[ "${BENCH_SERVER:-yes}" = no ] || server_section
 if awk '$4 > 0 { bad = 1 } END { exit !bad }' "$W/results"; then
 	echo "bench: some sends FAILED (see above)" >&2
 	exit 1

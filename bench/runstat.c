@@ -4,16 +4,18 @@
  * usage: runstat [-t] [-i file] -- command [arg ...]
  *
  * Prints one line on stderr when the command has finished:
- *   "runstat status=S wall_us=W maxrss_kb=M"
+ *   "runstat status=S wall_us=W cpu_us=C maxrss_kb=M"
  * status is the exit status (128+signal if killed), wall_us the elapsed
- * monotonic time from fork to reaping, maxrss_kb the wait4() ru_maxrss of
+ * monotonic time from fork to reaping, cpu_us the user and system time of
+ * the command and of every descendant it reaped, maxrss_kb the wait4() ru_maxrss of
  * the command: the peak resident set of the largest single process of its
  * tree (the kernel folds the peaks of reaped descendants into it).
  *
  * -t  also trace the tree with ptrace (fork, vfork, clone, exec and exit
  *     events only, no system call tracing) and print, for every process, its peak
  *     resident set read from /proc/PID/status (VmHWM) when it exits:
- *       "runstat proc pid=P ppid=Q hwm_kb=H argv=..."
+ *       "runstat proc pid=P ppid=Q hwm_kb=H comm=NAME argv=..."
+ *     NAME is the kernel's name of the process: its executable's file name.
  *     This slows process creation a little: use it for memory, not timing.
  * -i file  standard input of the command (default: inherited)
  */
@@ -35,6 +37,13 @@
 
 static pid_t seen[MAXSEEN];
 static int nseen;
+
+static long long
+cpu_us(const struct rusage *ru)
+{
+	return (long long)(ru->ru_utime.tv_sec + ru->ru_stime.tv_sec) *
+	    1000000 + ru->ru_utime.tv_usec + ru->ru_stime.tv_usec;
+}
 
 static long long
 now_us(void)
@@ -62,7 +71,7 @@ was_seen(pid_t pid)
 static void
 report_exit(pid_t pid)
 {
-	char path[64], line[256], argv[200];
+	char path[64], line[256], argv[200], comm[32] = "?";
 	long hwm = -1, tgid = -1, ppid = -1;
 	FILE *f;
 	size_t n, i;
@@ -77,6 +86,8 @@ report_exit(pid_t pid)
 			tgid = atol(line + 5);
 		else if (strncmp(line, "PPid:", 5) == 0)
 			ppid = atol(line + 5);
+		else if (sscanf(line, "Name: %31s", comm) == 1)
+			continue;
 	}
 	fclose(f);
 	if (tgid != pid)	/* a thread: its process reports the peak */
@@ -91,8 +102,8 @@ report_exit(pid_t pid)
 		if (argv[i] == '\0')
 			argv[i] = ' ';
 	argv[n] = '\0';
-	fprintf(stderr, "runstat proc pid=%d ppid=%ld hwm_kb=%ld argv=%s\n",
-	    (int)pid, ppid, hwm, argv);
+	fprintf(stderr, "runstat proc pid=%d ppid=%ld hwm_kb=%ld comm=%s "
+	    "argv=%s\n", (int)pid, ppid, hwm, comm, argv);
 }
 
 int
@@ -104,6 +115,7 @@ main(int argc, char *argv[])
 	int ch, trace = 0, st, status = -1, fd, sig, ev;
 	pid_t child, pid;
 	long maxrss = 0;
+	long long cpu = 0;
 
 	while ((ch = getopt(argc, argv, "ti:")) != -1) {
 		switch (ch) {
@@ -154,6 +166,7 @@ usage:
 		t1 = now_us();
 		status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
 		maxrss = ru.ru_maxrss;
+		cpu = cpu_us(&ru);
 		goto done;
 	}
 
@@ -181,6 +194,7 @@ usage:
 				status = WIFEXITED(st) ? WEXITSTATUS(st) :
 				    128 + WTERMSIG(st);
 				maxrss = ru.ru_maxrss;
+				cpu = cpu_us(&ru);
 			}
 			continue;
 		}
@@ -207,7 +221,7 @@ usage:
 		return 71;
 	}
 done:
-	fprintf(stderr, "runstat status=%d wall_us=%lld maxrss_kb=%ld\n",
-	    status, t1 - t0, maxrss);
+	fprintf(stderr, "runstat status=%d wall_us=%lld cpu_us=%lld "
+	    "maxrss_kb=%ld\n", status, t1 - t0, cpu, maxrss);
 	return status;
 }

@@ -22,6 +22,7 @@ ipc_init(struct ipc *ipc, int fd)
 	ipc->fd = fd;
 	ipc->rlen = 0;
 	ipc->roff = 0;
+	ipc->rhigh = 0;
 	ipc->nfds = 0;
 	ipc->eof = 0;
 	TAILQ_INIT(&ipc->outq);
@@ -41,8 +42,9 @@ ipc_clear(struct ipc *ipc)
 	}
 	while (ipc->nfds > 0)
 		close(ipc->fds[--ipc->nfds]);
-	explicit_bzero(ipc->rbuf, sizeof(ipc->rbuf));
-	ipc->rlen = ipc->roff = 0;
+	/* What was never written holds nothing, and need not be touched. */
+	explicit_bzero(ipc->rbuf, ipc->rhigh);
+	ipc->rlen = ipc->roff = ipc->rhigh = 0;
 	ipc->queued = 0;
 }
 
@@ -253,6 +255,8 @@ again:
 	if (n == 0)
 		ipc->eof = 1;
 	ipc->rlen += (size_t)n;
+	if (ipc->rlen > ipc->rhigh)
+		ipc->rhigh = ipc->rlen;
 	return n;
 }
 

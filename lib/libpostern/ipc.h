@@ -47,6 +47,7 @@ struct ipc {
 	unsigned char	 rbuf[2 * IPC_MAXSIZE];
 	size_t		 rlen;		/* bytes in rbuf */
 	size_t		 roff;		/* start of the next message */
+	size_t		 rhigh;		/* rbuf bytes ever written: to wipe */
 	int		 fds[IPC_MAXFDS];
 	int		 nfds;
 	int		 eof;

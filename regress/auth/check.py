@@ -51,15 +51,16 @@ def no_secret(text, secret, user):
 
 
 def network_saw(prefix, secret):
-    """True when the network process of an strace -ff -xx trace (one file
+    """True when the network process of an strace -ff -xx -y trace (one file
     PREFIX.PID per process) received the password (plain or in a base64
     form) on any read or recvmsg."""
     net = []
     for path in glob.glob(glob.escape(prefix) + ".*"):
         text = read(path)
-        if re.search(r"^execve(at)?\(.*(network|"
-                     r"\\x6e\\x65\\x74\\x77\\x6f\\x72\\x6b)", text,
-                     re.M):
+        # strace -y names the executable behind execveat's descriptor.
+        if re.search(r"^execve(at)?\(.*(postern-network|"
+                     r"\\x70\\x6f\\x73\\x74\\x65\\x72\\x6e\\x2d"
+                     r"\\x6e\\x65\\x74\\x77\\x6f\\x72\\x6b)", text, re.M):
             net.append(text)
     if not net:
         raise SystemExit("no network process in the trace")

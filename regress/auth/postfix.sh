@@ -107,7 +107,7 @@ if command -v strace >/dev/null; then
 		    "user $PF_USER" "password $PF_PASSWORD" >"$D/config"
 		chmod 600 "$D/config"
 		rm -f "$D"/strace.*
-		printf '%s\n' "$MSG" | timeout 90 strace -ff -qq -s 100000 -xx \
+		printf '%s\n' "$MSG" | timeout 90 strace -ff -qq -s 100000 -xx -y \
 		    -e trace=execve,execveat,recvmsg,read -o "$D/strace" \
 		    "$POSTERN" -C "$D/config" bob@example.net >"$D/stdout" \
 		    2>"$D/stderr"

@@ -9,9 +9,15 @@ waiting for the greeting.  Then:
     no_new_privs set, none holding a regular file open;
   - the parent itself, the socket handed over, is in seccomp filter mode;
   - each child in turn is killed with SIGSYS (what the kernel sends on a
-    forbidden system call) and postern must exit 70 naming the role.
+    forbidden system call) and postern must exit 70 naming the role;
+  - each executable (postern-reader, postern-secrets, postern-network and
+    the parent) in turn is made to break its sandbox for real: stopped
+    with ptrace inside the system call it waits in, and made to call
+    openat(2) instead; the filter must kill it, and postern must exit 70
+    naming the role (the parent dies of SIGSYS itself).
 Prints TAP.
 """
+import ctypes
 import os
 import signal
 import socket
@@ -78,9 +84,75 @@ def children(pid):
 
 
 def role(pid):
-    with open("/proc/%d/cmdline" % pid, "rb") as f:
-        argv = f.read().split(b"\0")
-    return argv[2].decode() if len(argv) > 2 else "?"
+    """The role of a child: the name of the executable it runs,
+    postern-ROLE, or "?" while it has not exec'd it yet."""
+    try:
+        exe = os.path.basename(os.readlink("/proc/%d/exe" % pid))
+    except OSError:
+        return "?"
+    if exe.startswith("postern-"):
+        return exe[len("postern-"):]
+    return "?"
+
+
+# ptrace(2) and x86-64's struct user_regs_struct, for break_sandbox().
+PTRACE_PEEKTEXT, PTRACE_GETREGS, PTRACE_SETREGS = 1, 12, 13
+PTRACE_ATTACH, PTRACE_DETACH = 16, 17
+REGS = ("r15 r14 r13 r12 rbp rbx r11 r10 r9 r8 rax rcx rdx rsi rdi "
+        "orig_rax rip cs eflags rsp ss fs_base gs_base ds es fs gs").split()
+SYS_OPENAT = 257
+AT_FDCWD = -100
+
+
+class Regs(ctypes.Structure):
+    _fields_ = [(r, ctypes.c_ulonglong) for r in REGS]
+
+
+def break_sandbox(pid):
+    """Make pid, which waits in a system call, call openat("/", 0)
+    instead: stop it with ptrace, point its instruction pointer back at
+    the syscall instruction it came from, and resume it with openat's
+    number.  Returns None, or why it could not be done."""
+    if os.uname().machine != "x86_64":
+        return "not x86-64"
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.ptrace.restype = ctypes.c_long
+    libc.ptrace.argtypes = [ctypes.c_long, ctypes.c_long, ctypes.c_void_p,
+                            ctypes.c_void_p]
+    if libc.ptrace(PTRACE_ATTACH, pid, None, None) == -1:
+        return "PTRACE_ATTACH: %s" % os.strerror(ctypes.get_errno())
+    try:
+        _, st = os.waitpid(pid, 0)
+        if not os.WIFSTOPPED(st):
+            return "not stopped: %r" % st
+        regs = Regs()
+        if libc.ptrace(PTRACE_GETREGS, pid, None, ctypes.byref(regs)) == -1:
+            return "PTRACE_GETREGS: %s" % os.strerror(ctypes.get_errno())
+        ctypes.set_errno(0)
+        word = libc.ptrace(PTRACE_PEEKTEXT, pid, regs.rip - 2, None)
+        if ctypes.get_errno() != 0 or word & 0xffff != 0x050f:
+            return "not stopped just after a syscall instruction"
+        # openat is refused by its number before its arguments are
+        # read: the path need not point anywhere.
+        regs.rip -= 2
+        regs.rax = SYS_OPENAT
+        regs.orig_rax = ctypes.c_ulonglong(-1).value  # no restart
+        regs.rdi = ctypes.c_ulonglong(AT_FDCWD).value
+        regs.rsi = 0
+        regs.rdx = 0
+        if libc.ptrace(PTRACE_SETREGS, pid, None, ctypes.byref(regs)) == -1:
+            return "PTRACE_SETREGS: %s" % os.strerror(ctypes.get_errno())
+    finally:
+        libc.ptrace(PTRACE_DETACH, pid, None, None)
+    return None
+
+
+def alive(pid):
+    try:
+        with open("/proc/%d/stat" % pid) as f:
+            return f.read().rsplit(")", 1)[1].split()[0] not in ("Z", "X")
+    except OSError:
+        return False
 
 
 def status(pid):
@@ -214,6 +286,61 @@ def main():
            "%s killed by SIGSYS: the message names the role" % victim, err)
         left = [k for k in children(p.pid)]
         ok(not left, "%s killed: no child is left behind" % victim, left)
+
+    # Each executable breaks its own sandbox for real.
+    for victim in ("reader", "secrets", "network", "parent"):
+        p = start_send(srv.port, "break-" + victim)
+        kids = wait_children(p.pid, 3)
+        if victim == "parent":
+            end = time.time() + 20
+            while seccomp(p.pid) != "2" and time.time() < end:
+                time.sleep(0.05)
+            target = [p.pid]
+        else:
+            target = [k for k in kids if role(k) == victim]
+        exe = ""
+        if target:
+            try:
+                exe = os.readlink("/proc/%d/exe" % target[0])
+            except OSError:
+                pass
+        want = "postern" if victim == "parent" else "postern-" + victim
+        ok(os.path.basename(exe) == want, "the %s process runs its own "
+           "executable, %s" % (victim, want), exe)
+        why = break_sandbox(target[0]) if target else "no %s found" % victim
+        if why is not None and why.startswith("PTRACE_ATTACH") and \
+                os.geteuid() != 0:
+            print("ok %d - %s calling openat dies # SKIP not root, cannot "
+                  "trace it" % (n + 1, want))
+            globals()["n"] += 1
+            p.kill()
+            p.communicate()
+            continue
+        try:
+            out, err = p.communicate(timeout=30)
+        except subprocess.TimeoutExpired:
+            p.kill()
+            out, err = p.communicate()
+        err = err.decode(errors="replace")
+        if victim == "parent":
+            ok(why is None and p.returncode == -signal.SIGSYS,
+               "%s calling openat dies of SIGSYS" % want,
+               "%s; exit %s, stderr %s" % (why, p.returncode, err))
+        else:
+            ok(why is None and p.returncode == 70 and
+               "%s process killed by its sandbox" % victim in err,
+               "%s calling openat is killed by its sandbox: postern exits "
+               "70 naming it" % want,
+               "%s; exit %s, stderr %s" % (why, p.returncode, err))
+        # Once the parent is gone its children die with it (a zombie
+        # waiting for a subreaper to reap it is dead too).
+        end = time.time() + 30
+        left = [k for k in kids if alive(k)]
+        while left and time.time() < end:
+            time.sleep(0.05)
+            left = [k for k in kids if alive(k)]
+        ok(not left, "%s broke its sandbox: no child is left behind" %
+           want, left)
     srv.stop()
     print("1..%d" % n)
 

@@ -2,7 +2,7 @@
 """Start the secrets role of postern directly, as a user could, and ask it
 for a system account's secret as the parent and the network process would.
 
-usage: fakeparent.py POSTERN ACCOUNT OUT
+usage: fakeparent.py POSTERN-SECRETS ACCOUNT OUT
 
 Message numbers are those of usr.sbin/postern/proto.h.  Everything the
 role sends back is written to OUT.  Exits 0 when it answered with an error
@@ -81,7 +81,7 @@ def main():
     if pid == 0:
         os.dup2(pc.fileno(), 3)
         os.dup2(nc.fileno(), 5)
-        os.execv(prog, ["postern", "--postern-role", "secrets"])
+        os.execv(prog, ["postern"])
     pc.close()
     nc.close()
     pa.sendall(msg(MSG_S_CONFIG, s("127.0.0.1") + s(None) + s(None) +

@@ -378,7 +378,7 @@ cb_auth_step(void *ctx, const char *challenge, char **response,
 	if (ipc_cur_str(&c, response) == -1 || *response == NULL ||
 	    ipc_cur_end(&c) == -1)
 		fatalx("network: bad MSG_AUTH_RESPONSE");
-	explicit_bzero(n->peer.rbuf, sizeof(n->peer.rbuf));
+	explicit_bzero(n->peer.rbuf, n->peer.rhigh);
 	return 0;
 }
 
@@ -688,7 +688,8 @@ keep(struct net *n, struct smtp *smtp, struct smtp_result *res,
 int
 network_main(void)
 {
-	struct net			 n;
+	/* Static, not on the stack: only the pages used are touched. */
+	static struct net		 n;
 	struct smtp_result		 res;
 	struct smtp_callbacks		 cb;
 	struct tls_client_params	 tp;
@@ -698,7 +699,6 @@ network_main(void)
 
 	log_procname("network");
 	signal(SIGPIPE, SIG_IGN);
-	memset(&n, 0, sizeof(n));
 	memset(&res, 0, sizeof(res));
 	n.sock = -1;
 	n.bodyfd = FD_BODY;

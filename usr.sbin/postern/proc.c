@@ -1,9 +1,11 @@
 #include <sys/types.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,7 +22,8 @@
 #define PATH_POSTERN	"/usr/local/sbin/postern"
 #endif
 
-static int	 exefd = -1;
+/* Each child role's executable, opened once: indexed by enum role. */
+static int	 exefd[ROLE_NETWORK + 1] = { -1, -1, -1, -1 };
 static int	 sigchld[2] = { -1, -1 };
 
 /* A child's death wakes the parent's poll(): the write end of a pipe. */
@@ -43,21 +46,70 @@ proc_sigchld_fd(void)
 }
 
 /*
- * Children are fresh images of this very file, never of argv[0] or $PATH:
- * open it once, before anything else can change what the name points to.
+ * Who may own a role executable: root, or whoever owns this program (a
+ * build tree, which runs its roles from where they were built).  A role
+ * is trusted exactly as much as the program that starts it.
+ */
+static uid_t
+trusted_owner(void)
+{
+	struct stat	 st;
+
+	if (stat("/proc/self/exe", &st) == -1 &&
+	    stat(PATH_POSTERN, &st) == -1)
+		return 0;
+	return st.st_uid;
+}
+
+/*
+ * Open the executable of a role and check it: a regular file that only
+ * its owner may change, that owner trusted, and, when this program was
+ * started setgid, itself setgid to the same group, so that the child is
+ * born as protected from the user as the parent was (see sysmode.h).
+ */
+static int
+open_role(enum role r, uid_t owner)
+{
+	struct stat	 st;
+	char		 path[PATH_MAX];
+	int		 fd, nfd;
+
+	if (snprintf(path, sizeof(path), "%s/postern-%s", postern_libexec,
+	    role_name(r)) >= (int)sizeof(path))
+		fatalx("%s/postern-%s: path too long", postern_libexec,
+		    role_name(r));
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) == -1)
+		fatal("cannot open %s", path);
+	if (fstat(fd, &st) == -1)
+		fatal("%s", path);
+	if (!S_ISREG(st.st_mode) || (st.st_uid != 0 && st.st_uid != owner) ||
+	    (st.st_mode & (S_IWGRP | S_IWOTH)))
+		fatalx("%s: must be a regular file of root (or of this "
+		    "program's owner) that no one else may write", path);
+	if (sysmode_active() && (!(st.st_mode & S_ISGID) ||
+	    st.st_gid != sysmode_group()))
+		fatalx("%s: must be setgid to the group of this program",
+		    path);
+	/* Out of the way of the descriptors children are given. */
+	if ((nfd = fcntl(fd, F_DUPFD_CLOEXEC, 10)) == -1)
+		fatal("fcntl");
+	close(fd);
+	return nfd;
+}
+
+/*
+ * Children are fresh images of the role executables, found through a
+ * path fixed when building (never argv[0] or $PATH): open them once,
+ * before anything else can change what the names point to.
  */
 void
 proc_init(void)
 {
-	int	 fd;
+	uid_t	 owner = trusted_owner();
 
-	if ((fd = open("/proc/self/exe", O_RDONLY | O_CLOEXEC)) == -1 &&
-	    (fd = open(PATH_POSTERN, O_RDONLY | O_CLOEXEC)) == -1)
-		fatal("cannot open own executable");
-	/* Out of the way of the descriptors children are given. */
-	if ((exefd = fcntl(fd, F_DUPFD_CLOEXEC, 10)) == -1)
-		fatal("fcntl");
-	close(fd);
+	exefd[ROLE_READER] = open_role(ROLE_READER, owner);
+	exefd[ROLE_SECRETS] = open_role(ROLE_SECRETS, owner);
+	exefd[ROLE_NETWORK] = open_role(ROLE_NETWORK, owner);
 	if (pipe2(sigchld, O_CLOEXEC | O_NONBLOCK) == -1)
 		fatal("pipe");
 	if (signal(SIGCHLD, on_sigchld) == SIG_ERR)
@@ -83,36 +135,6 @@ parent_bounds_init(struct parent_bounds *b)
 	b->lockfd = -1;
 }
 
-const char *
-role_name(enum role r)
-{
-	switch (r) {
-	case ROLE_PARENT:
-		return "parent";
-	case ROLE_READER:
-		return "reader";
-	case ROLE_SECRETS:
-		return "secrets";
-	case ROLE_NETWORK:
-		return "network";
-	}
-	return "unknown";
-}
-
-int
-proc_role(const char *name, enum role *r)
-{
-	if (strcmp(name, "reader") == 0)
-		*r = ROLE_READER;
-	else if (strcmp(name, "secrets") == 0)
-		*r = ROLE_SECRETS;
-	else if (strcmp(name, "network") == 0)
-		*r = ROLE_NETWORK;
-	else
-		return -1;
-	return 0;
-}
-
 static int
 lift(int fd)
 {
@@ -125,29 +147,52 @@ lift(int fd)
 	return nfd;
 }
 
+/* Close every descriptor from fd up, without allocating (see below). */
+static void
+close_from(int fd)
+{
+#ifdef __linux__
+	if (close_range((unsigned int)fd, ~0U, 0) == -1)
+		_exit(EX_OSERR);
+#else
+	closefrom(fd);
+#endif
+}
+
 /*
  * Start a child in a role.  It gets its channel to the parent as FD_PARENT,
  * and optionally the body pipe as FD_BODY and the channel to its sibling as
  * FD_PEER; nothing else crosses the exec.  The descriptors passed in are
  * closed in the parent, except the parent's end of the channel.
+ *
+ * vfork: the child execs at once, so copying the parent's page tables (and
+ * the parent's copy-on-write faults after a fork) would be spent for
+ * nothing.  Until it execs, the child shares the parent's memory and
+ * changes none of it: it only makes system calls (no stdio, no malloc;
+ * its signal dispositions are its own) and leaves by exec or _exit.
  */
 void
 proc_spawn(struct child *c, enum role role, int body, int peer,
     char *const *envp)
 {
 	int	 sp[2];
-	char	*argv[4];
+	char	*argv[2];
 	pid_t	 pid;
+
+	if (role == ROLE_PARENT || exefd[role] == -1)
+		fatalx("no executable for the %s role", role_name(role));
 
 	if ((role != ROLE_SECRETS || sysmode_channel(sp) == -1) &&
 	    socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp) == -1)
 		fatal("socketpair");
 	fflush(NULL);
-	if ((pid = fork()) == -1)
-		fatal("fork");
+	argv[0] = (char *)(uintptr_t)log_progname();
+	argv[1] = NULL;
+	if ((pid = vfork()) == -1)
+		fatal("vfork");
 	if (pid == 0) {
 		int chan = lift(sp[1]), b = lift(body), p = lift(peer);
-		int exe = lift(exefd);
+		int exe = lift(exefd[role]);
 
 		signal(SIGPIPE, SIG_DFL);
 		signal(SIGCHLD, SIG_DFL);
@@ -157,7 +202,7 @@ proc_spawn(struct child *c, enum role role, int body, int peer,
 		    dup2(exe, FD_EXE) == -1 ||
 		    fcntl(FD_EXE, F_SETFD, FD_CLOEXEC) == -1)
 			_exit(EX_OSERR);
-		closefrom(FD_EXE + 1);
+		close_from(FD_EXE + 1);
 		/* Only the reader may see the message on stdin. */
 		if (role != ROLE_READER) {
 			int null = open("/dev/null", O_RDONLY);
@@ -166,10 +211,6 @@ proc_spawn(struct child *c, enum role role, int body, int peer,
 				_exit(EX_OSERR);
 			close(null);
 		}
-		argv[0] = (char *)(uintptr_t)log_progname();
-		argv[1] = (char *)(uintptr_t)ROLE_FLAG;
-		argv[2] = (char *)(uintptr_t)role_name(role);
-		argv[3] = NULL;
 		fexecve(FD_EXE, argv, envp);
 		_exit(EX_OSERR);
 	}
@@ -178,9 +219,11 @@ proc_spawn(struct child *c, enum role role, int body, int peer,
 		close(body);
 	if (peer != -1)
 		close(peer);
-	memset(c, 0, sizeof(*c));
+	/* Field by field: zeroing the channel's buffer touches its pages. */
 	c->role = role;
 	c->pid = pid;
+	c->reaped = 0;
+	c->status = 0;
 	ipc_init(&c->ipc, sp[0]);
 }
 

@@ -6,7 +6,8 @@
 #include "ipc.h"
 #include "proto.h"
 
-#define ROLE_FLAG	"--postern-role"
+/* Where the role executables are, fixed when building (libexec.c). */
+extern const char	postern_libexec[];
 
 struct child {
 	enum role	 role;
@@ -22,6 +23,5 @@ void	proc_spawn(struct child *, enum role, int, int, char *const *);
 int	proc_reap(struct child *);
 int	proc_failed(const struct child *);
 int	proc_wait(struct child *, char *, size_t);
-int	proc_role(const char *, enum role *);
 
 #endif

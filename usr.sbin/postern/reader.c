@@ -27,6 +27,11 @@
 #include "roles.h"
 #include "spool.h"
 
+/*
+ * The channel and every payload builder (struct ipc_buf) are static: 64
+ * KiB or more each on the stack would be touched whole by the stack probes
+ * at every start, for the few bytes a message uses.
+ */
 static struct ipc	 parent;
 
 static void
@@ -40,7 +45,7 @@ send_buf(uint32_t type, struct ipc_buf *b)
 static void
 send_str(uint32_t type, const char *s)
 {
-	struct ipc_buf	 b;
+	static struct ipc_buf b;
 
 	ipc_buf_init(&b);
 	ipc_buf_str(&b, s);
@@ -50,7 +55,7 @@ send_str(uint32_t type, const char *s)
 static __dead void
 fail(int code, const char *msg)
 {
-	struct ipc_buf	 b;
+	static struct ipc_buf b;
 
 	ipc_buf_init(&b);
 	ipc_buf_u32(&b, (uint32_t)code);
@@ -77,7 +82,7 @@ report_header(struct rfc5322_msg *msg, uint32_t flags)
 {
 	struct addr_list	 rcpts;
 	struct addr		*a;
-	struct ipc_buf		 b;
+	static struct ipc_buf	 b;
 	char			*from = NULL;
 	int			 r;
 
@@ -158,7 +163,7 @@ flush_entries(int first)
 {
 	struct spool_head	 h;
 	struct ipc_msg		 m;
-	struct ipc_buf		 b;
+	static struct ipc_buf	 b;
 	char			 err[256];
 	uint64_t		 len = 0;
 	int			 fd = first, out, r;
@@ -204,7 +209,7 @@ reader_main(void)
 	struct rfc5322_stats	 st;
 	struct ipc_msg		 m;
 	struct ipc_cur		 c;
-	struct ipc_buf		 b;
+	static struct ipc_buf	 b;
 	struct r_output		 out;
 	uint32_t		 flags, maxhdr;
 	int			 r;

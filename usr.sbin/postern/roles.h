@@ -6,6 +6,7 @@
 #include "proto.h"
 
 const char *role_name(enum role);
+void	role_tie_to_parent(void);
 void	sandbox_lockdown(enum role);
 void	sandbox_lockdown_gssapi(const char *const *);
 

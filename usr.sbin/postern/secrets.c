@@ -324,14 +324,14 @@ auth_result(struct secrets *s, struct ipc_msg *m)
 int
 secrets_main(void)
 {
-	struct ipc	 parent;
+	/* Static, not on the stack: only the pages used are touched. */
+	static struct ipc	 parent;
+	static struct secrets	 s;
 	struct ipc_msg	 m;
-	struct secrets	 s;
 	char		*gss[GSS_MAXPATHS];
 	int		 r;
 
 	log_procname("secrets");
-	memset(&s, 0, sizeof(s));
 	ipc_init(&parent, FD_PARENT);
 	ipc_init(&peer, FD_PEER);
 	read_config(&parent, &s);

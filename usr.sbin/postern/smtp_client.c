@@ -794,8 +794,14 @@ smtp_free(struct smtp *s)
 	free(s->dsn_notify);
 	free(s->dsn_return);
 	free(s->greeting);
-	if (s->wbuf != NULL)
-		freezero(s->wbuf, SMTP_WBUF_SIZE);
+	/*
+	 * Each flush wipes what it sent: only what is still queued needs
+	 * wiping, and the rest of the buffer need not be touched.
+	 */
+	if (s->wbuf != NULL) {
+		explicit_bzero(s->wbuf, s->wlen);
+		free(s->wbuf);
+	}
 	free(s->ibuf);
 	explicit_bzero(s->rbuf, sizeof(s->rbuf));
 	free(s);

@@ -76,6 +76,13 @@ sysmode_active(void)
 	return sys_on;
 }
 
+/* The group this program was started setgid to: that of its role files. */
+gid_t
+sysmode_group(void)
+{
+	return sys_gid;
+}
+
 static __dead void
 refuse(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 

@@ -2,8 +2,9 @@
  * The system-wide mode: postern installed setgid to a group (_postern)
  * that alone may read the relay secrets file.
  *
- * Every role calls sysmode_prologue() first thing.  When the file was not
- * started setgid it returns at once and nothing below applies.  Started
+ * Every executable (postern and its three role executables, installed
+ * setgid alike) calls sysmode_prologue() first thing.  When the file was
+ * not started setgid it returns at once and nothing below applies.  Started
  * setgid, every role gets a clean start (descriptors, signals, timers,
  * umask, directory, core limit, environment); the parent, the reader and
  * the network process drop the group at once; the secrets process keeps
@@ -50,6 +51,7 @@ struct sys_secret {
 
 void	 sysmode_prologue(enum role);
 int	 sysmode_active(void);
+gid_t	 sysmode_group(void);
 void	 sysmode_drop_group(void);
 int	 sysmode_channel(int sp[2]);
 
