@@ -306,28 +306,15 @@ int
 sysqueue_commit(struct send *s)
 {
 	char	*argv[] = { (char *)(uintptr_t)"postern-drop", NULL };
-	char	*envp[] = { (char *)(uintptr_t)"PATH=" SYSQUEUE_PATH, NULL };
 	char	 buf[SPOOL_IDLEN + 2];
 	size_t	 got = 0;
 	ssize_t	 n;
-	pid_t	 pid;
-	int	 p[2], status;
+	int	 p[2], code;
 
+	/* The ID is a line of a few bytes: the pipe holds it until read. */
 	if (lseek(s->qfd, 0, SEEK_SET) == -1 || pipe(p) == -1)
 		fatal("cannot hand the queue entry over");
-	fflush(NULL);
-	if ((pid = fork()) == -1)
-		fatal("fork");
-	if (pid == 0) {
-		if (dup2(s->qfd, STDIN_FILENO) == -1 ||
-		    dup2(p[1], STDOUT_FILENO) == -1)
-			_exit(EX_OSERR);
-		closefrom(STDERR_FILENO + 1);
-		signal(SIGPIPE, SIG_DFL);
-		execve(PATH_POSTERN_DROP, argv, envp);
-		log_warn("%s", PATH_POSTERN_DROP);
-		_exit(EX_UNAVAILABLE);
-	}
+	code = run_drop(argv, s->qfd, p[1]);
 	close(p[1]);
 	while (got < sizeof(buf) && (n = read(p[0], buf + got,
 	    sizeof(buf) - got)) != 0) {
@@ -338,13 +325,10 @@ sysqueue_commit(struct send *s)
 		got += (size_t)n;
 	}
 	close(p[0]);
-	while (waitpid(pid, &status, 0) == -1)
-		if (errno != EINTR)
-			fatal("waitpid");
 	close(s->qfd);
 	s->qfd = -1;
-	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0 ||
-	    got != SPOOL_IDLEN + 1 || buf[SPOOL_IDLEN] != '\n') {
+	if (code != EX_OK || got != SPOOL_IDLEN + 1 ||
+	    buf[SPOOL_IDLEN] != '\n') {
 		log_warnx("%s did not take the queue entry", PATH_POSTERN_DROP);
 		return -1;
 	}
