@@ -233,6 +233,10 @@ sysqueue_list(void)
 		if (count == 0)
 			printf("-- system queue --\n-Queue ID-  --Size-- "
 			    "----Arrival Time---- -Sender/Recipient-------\n");
+		/* Root lists every user's: no control byte reaches a tty. */
+		log_scrub(h.from, 0);
+		for (j = 0; j < h.nrcpt; j++)
+			log_scrub(h.rcpts[j], 0);
 		t = (time_t)h.time;
 		strftime(date, sizeof(date), "%a %b %e %H:%M:%S", localtime(&t));
 		printf("%-10s  %8llu %-20.20s %s\n", ids[i],
