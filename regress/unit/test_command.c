@@ -62,12 +62,14 @@ main(void)
 	    "--", "x y@example.org", NULL),
 	    "a recipient with a space stays one argument");
 	command_argv_free(argv);
+	command_free(&c);
 
 	ok(parse(&c, "cat '--from=%F' -- ") == 0, "command found in PATH");
 	argv = command_argv(&c, "", rcpts, 1);
 	ok(argv != NULL && argv_is(argv, "cat", "--from=", "--",
 	    "a@example.org", NULL), "%%F inside a word, empty sender");
 	command_argv_free(argv);
+	command_free(&c);
 
 	ok(parse(&c, "/bin/cat \"a b\" c\\ d 'e\"f'") == 0, "quotes");
 	argv = command_argv(&c, "s", NULL, 0);
@@ -75,6 +77,7 @@ main(void)
 	    NULL), "quotes and backslashes split as a shell would");
 	ok(c.fword == -1 && !c.dashdash, "no %%F, no --");
 	command_argv_free(argv);
+	command_free(&c);
 
 	ok(parse(&c, "/bin/cat %F | tee x") == -1 &&
 	    strstr(err, "needs a shell") != NULL, "a pipe is refused");
@@ -89,5 +92,7 @@ main(void)
 	    "an empty command is refused");
 	ok(parse(&c, "/nonexistent/posternd-test-cmd") == -1 &&
 	    strstr(err, "cannot find") != NULL, "a missing program is refused");
+	ok(c.words == NULL && c.path == NULL && c.envp == NULL,
+	    "a refused command leaves nothing allocated");
 	return tap_done();
 }

@@ -32,6 +32,8 @@ is(const char *cmd, int flags, const char *want)
 int
 main(void)
 {
+	char	*p;
+
 	ok(is("echo secret", 0, "secret"), "msmtp: one line end dropped");
 	ok(is("printf 'sec ret\\r\\n'", 0, "sec ret"), "msmtp: CRLF dropped");
 	ok(is("printf 'a\\nb\\n'", 0, "a\nb"),
@@ -47,8 +49,11 @@ main(void)
 	ok(eval("echo x; exit 1", PASSEVAL_FIRSTLINE) == NULL &&
 	    strstr(err, "cannot read output of 'echo x; exit 1'") != NULL,
 	    "msmtpd: a failing command");
-	ok(eval("head -c 10000 /dev/zero | tr '\\0' a; exit 0",
-	    PASSEVAL_FIRSTLINE) != NULL,
+	p = eval("head -c 10000 /dev/zero | tr '\\0' a; exit 0",
+	    PASSEVAL_FIRSTLINE);
+	ok(p != NULL && strlen(p) == MAX,
 	    "msmtpd: more output than the limit is cut, not refused");
+	if (p != NULL)
+		freezero(p, MAX + 1);
 	return tap_done();
 }

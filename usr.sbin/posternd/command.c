@@ -146,9 +146,28 @@ add_env(char ***envp, size_t *n, const char *name, const char *value)
 	return 0;
 }
 
+/* Everything command_parse and command_user allocated; c is zeroed. */
+void
+command_free(struct command *c)
+{
+	size_t	 i;
+
+	for (i = 0; c->words != NULL && i < c->nwords; i++)
+		free(c->words[i]);
+	free(c->words);
+	for (i = 0; c->envp != NULL && c->envp[i] != NULL; i++)
+		free(c->envp[i]);
+	free(c->envp);
+	free(c->path);
+	free(c->groups);
+	memset(c, 0, sizeof(*c));
+	c->fword = -1;
+}
+
 /*
  * Parse the command.  selfdir is where posternd itself lives: the default
- * command names postern, installed beside it.
+ * command names postern, installed beside it.  On failure nothing stays
+ * allocated.
  */
 int
 command_parse(struct command *c, const char *cmd, const char *selfdir,
@@ -161,10 +180,10 @@ command_parse(struct command *c, const char *cmd, const char *selfdir,
 	memset(c, 0, sizeof(*c));
 	c->fword = -1;
 	if (split(c, cmd, err, errsz) == -1)
-		return -1;
+		goto fail;
 	if (c->nwords == 0) {
 		snprintf(err, errsz, "--command: empty command");
-		return -1;
+		goto fail;
 	}
 	for (i = 0; i < c->nwords; i++)
 		if (strstr(c->words[i], "%F") != NULL) {
@@ -180,7 +199,7 @@ command_parse(struct command *c, const char *cmd, const char *selfdir,
 	if (c->path == NULL || access(c->path, X_OK) == -1) {
 		snprintf(err, errsz, "--command: cannot find %s: %s",
 		    c->words[0], strerror(errno ? errno : ENOENT));
-		return -1;
+		goto fail;
 	}
 
 	/* The environment: where to look, and whose home. */
@@ -194,10 +213,15 @@ command_parse(struct command *c, const char *cmd, const char *selfdir,
 	    add_env(&c->envp, &n, "USER", user) == -1 ||
 	    add_env(&c->envp, &n, "LOGNAME", user) == -1 ||
 	    add_env(&c->envp, &n, "TZ", getenv("TZ")) == -1)
-		return -1;
+		goto nomem;
 	if (c->envp == NULL && (c->envp = calloc(1, sizeof(char *))) == NULL)
-		return -1;
+		goto nomem;
 	return 0;
+nomem:
+	snprintf(err, errsz, "--command: out of memory");
+fail:
+	command_free(c);
+	return -1;
 }
 
 /* Run the command as another user (only root can). */

@@ -27,6 +27,7 @@ struct command {
 
 int	 command_parse(struct command *, const char *, const char *,
 	    char *, size_t);
+void	 command_free(struct command *);
 int	 command_user(struct command *, const char *, char *, size_t);
 char   **command_argv(const struct command *, const char *, char *const *,
 	    size_t);
