@@ -341,8 +341,7 @@ start_network(struct send *s, int peer, uint32_t mode, char *etrn)
 	uint32_t	 flags = 0, tls, auth;
 	size_t		 i;
 
-	proc_spawn(&s->network, ROLE_NETWORK, s->body[0], peer,
-	    (char *[]){ NULL });
+	proc_spawn_network(&s->network, a->tls, s->body[0], peer);
 	s->body[0] = -1;
 
 	if (a->tls_certcheck)
