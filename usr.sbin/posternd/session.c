@@ -432,6 +432,8 @@ session_prepare(struct ipc *chan)
 		    setresgid(gid, gid, gid) == -1 ||
 		    setresuid(uid, uid, uid) == -1)
 			fatal("cannot drop privileges");
+		/* The change of user cleared the tie. */
+		role_tie_to_listener();
 	}
 	z_config_clear(&zc);
 #ifndef SB_SANITIZER
