@@ -69,6 +69,8 @@ fork_session(const struct request *r, int sfd, const char *peer,
 	    NULL, 0UL);
 	if (pid != 0)
 		return (pid_t)pid;
+	/* A fork clears the tie, which binds the session to its parent. */
+	role_tie_to_listener();
 
 	/*
 	 * Every descriptor received is above FD_AUTH (the slots are held
