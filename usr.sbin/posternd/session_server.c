@@ -38,6 +38,8 @@ struct request {
 	int	 out;
 };
 
+#define PEER_MAX	64		/* the listener's are shorter */
+
 static struct ipc	 chan;		/* to the listener */
 
 static void
@@ -121,7 +123,8 @@ session_server_main(char *rolearg)
 	struct request	 r = { -1, -1, -1 };
 	struct ipc_msg	 m;
 	struct ipc_cur	 c;
-	char		*peer = NULL;
+	/* Not malloc'd: a write to the heap after a fork copies its page. */
+	static char	 peer[PEER_MAX];
 	pid_t		 pid;
 	int		 fd;
 
@@ -192,15 +195,13 @@ session_server_main(char *rolearg)
 			break;
 		case MSG_Z_FORK:
 			if (r.in == -1 || m.fd == -1 ||
-			    ipc_cur_str(&c, &peer) == -1 || peer == NULL ||
+			    ipc_cur_strbuf(&c, peer, sizeof(peer)) == -1 ||
 			    ipc_cur_end(&c) == -1)
 				fatalx("bad session request");
 			if ((pid = fork_session(&r, m.fd, peer, rolearg)) == -1)
 				log_warn("session server: clone");
 			close(m.fd);
 			request_clear(&r);
-			free(peer);
-			peer = NULL;
 			answer(pid == -1 ? 0 : (uint32_t)pid);
 			break;
 		default:
