@@ -311,7 +311,7 @@ install-names: install
 	done
 
 clean:
-	rm -f ${SRV_LIBEXEC_STAMP}
+	rm -f ${SRV_LIBEXEC_STAMP} ${SRV_LIB}
 	rm -f ${OBJS} ${LIB} ${CLI_LIB} ${PROGS} ${POSTERND} ${LIBEXEC_STAMP} \
 	    ${UNIT_BINS} ${HELPER_BINS}
 	rm -rf build-fuzz build-sanitize
