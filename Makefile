@@ -52,7 +52,10 @@ PKGS =		libtls libcrypto libbsd-overlay libseccomp libsasl2
 PKG_CFLAGS !=	pkg-config --cflags ${PKGS} 2>/dev/null || true
 PKG_LIBS !=	pkg-config --libs ${PKGS} 2>/dev/null || true
 # Each of postern's executables links only what its role uses.
-BASE_LIBS !=	pkg-config --libs libbsd-overlay libseccomp 2>/dev/null || true
+# libbsd linked in, not mapped, as in the GNUmakefile.
+BASE_LIBS !=	echo "-Wl,-Bstatic $$(pkg-config --libs --static \
+		    libbsd-overlay 2>/dev/null) -Wl,-Bdynamic \
+		    $$(pkg-config --libs libseccomp 2>/dev/null)"
 TLS_LIBS !=	pkg-config --libs libtls libcrypto 2>/dev/null || true
 SASL_LIBS !=	pkg-config --libs libsasl2 libcrypto 2>/dev/null || true
 DEPS =		sh regress/deps.sh
@@ -71,7 +74,8 @@ CLI_INC =	-Iusr.sbin/postern
 # Source lists are globbed so that a new file needs no edit here.
 LIB_SRCS !=	ls lib/libpostern/*.c 2>/dev/null || true
 CLI_SRCS !=	ls usr.sbin/postern/*.c 2>/dev/null | \
-		    grep -v -e '/main[a-z_]*\.c$$' -e '/libexec\.c$$' || true
+		    grep -v -e '/main[a-z_]*\.c$$' -e '/libexec\.c$$' \
+		    -e '/tls_absent\.c$$' || true
 MAIN_SRCS !=	ls usr.sbin/postern/main*.c 2>/dev/null || true
 SRV_SRCS !=	ls usr.sbin/posternd/*.c 2>/dev/null | \
 		    grep -v -e '/main[a-z_]*\.c$$' -e '/libexec\.c$$' || true
@@ -91,7 +95,9 @@ POSTERN =	usr.sbin/postern/postern
 # The postern left in the build tree runs the roles built beside it
 # (libexec-tree.o); the one make install installs, those of LIBEXECDIR.
 POSTERN_INST =	usr.sbin/postern/postern.install
-ROLES =		reader secrets network
+# network-plain: the network process without TLS, for accounts with tls
+# off, as in the GNUmakefile.
+ROLES =		reader secrets network network-plain
 ROLE_BINS =	${ROLES:%=usr.sbin/postern/postern-%}
 LIBEXEC_TREE =	usr.sbin/postern/libexec-tree.o
 # Compiled again when LIBEXECDIR or the tree's place changes (see the
@@ -129,7 +135,8 @@ SRV_LIB =	usr.sbin/posternd/libposternd.a
 PROGS +=	${POSTERND}
 PROGS +=	${POSTERND_INST} ${SRV_ROLE_BINS}
 SRV_OBJS_EXTRA = usr.sbin/posternd/libexec.o ${SRV_LIBEXEC_TREE}
-SRV_BASE_LIBS !=	pkg-config --libs libbsd-overlay 2>/dev/null || true
+SRV_BASE_LIBS !=	echo "-Wl,-Bstatic $$(pkg-config --libs --static \
+		    libbsd-overlay 2>/dev/null) -Wl,-Bdynamic"
 .endif
 UNIT_BINS =	${UNIT_SRCS:.c=}
 HELPER_BINS =	${HELPER_SRCS:.c=}
@@ -138,7 +145,8 @@ OBJS =		${LIB_SRCS:.c=.o} ${CLI_SRCS:.c=.o} ${SRV_SRCS:.c=.o} \
 		${DROP_SRCS:.c=.o} \
 		${MAIN_SRCS:.c=.o} ${UNIT_SRCS:.c=.o} \
 		${HELPER_SRCS:.c=.o} ${ATTEMPT_OBJ} regress/unit/tap.o \
-		usr.sbin/postern/libexec.o ${LIBEXEC_TREE}
+		usr.sbin/postern/libexec.o ${LIBEXEC_TREE} \
+		usr.sbin/postern/tls_absent.o
 OBJS +=		${SRV_OBJS_EXTRA}
 
 .PHONY: all tests check demo install install-names clean fuzz check-sanitize
@@ -200,6 +208,10 @@ usr.sbin/postern/postern-network: usr.sbin/postern/main_network.o \
     ${CLI_LIB} ${LIB}
 	${CC} ${LDFLAGS_H} ${LDFLAGS} -o ${.TARGET} ${.ALLSRC} ${TLS_LIBS} \
 	    ${BASE_LIBS}
+
+usr.sbin/postern/postern-network-plain: usr.sbin/postern/main_network.o \
+    usr.sbin/postern/tls_absent.o ${CLI_LIB} ${LIB}
+	${CC} ${LDFLAGS_H} ${LDFLAGS} -o ${.TARGET} ${.ALLSRC} ${BASE_LIBS}
 
 ${DROP}: ${DROP_SRCS:.c=.o} ${LIB}
 	${CC} ${LDFLAGS_H} ${LDFLAGS} -o ${.TARGET} ${.ALLSRC} ${LIBS}

@@ -23,7 +23,7 @@ SUITES="
 regress/runner/suite
 regress/unit/test_addr
 regress/unit/test_aliases
-regress/unit/test_auth
+regress/unit/test_sasl_client
 regress/unit/test_base64
 regress/unit/test_blob
 regress/unit/test_capture

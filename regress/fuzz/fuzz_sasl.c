@@ -12,7 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "auth.h"
+#include "sasl_client.h"
 #include "base64.h"
 
 int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);

@@ -10,8 +10,11 @@ waiting for the greeting.  Then:
   - the parent itself, the socket handed over, is in seccomp filter mode;
   - each child in turn is killed with SIGSYS (what the kernel sends on a
     forbidden system call) and postern must exit 70 naming the role;
-  - each executable (postern-reader, postern-secrets, postern-network and
-    the parent) in turn is made to break its sandbox for real: stopped
+  - a send with TLS runs postern-network, a send without it
+    postern-network-plain, which maps neither libtls nor libcrypto;
+  - each executable (postern-reader, postern-secrets, postern-network,
+    postern-network-plain and the parent) in turn is made to break its
+    sandbox for real: stopped
     with ptrace inside the system call it waits in, and made to call
     openat(2) instead; the filter must kill it, and postern must exit 70
     naming the role (the parent dies of SIGSYS itself).
@@ -185,12 +188,16 @@ def regular_files(pid):
     return found
 
 
-def start_send(port, tag):
+def start_send(port, tag, tls=True):
+    """A send to the silent server: with STARTTLS (postern-network) or
+    without TLS (postern-network-plain)."""
     rc = os.path.join(WORK, "sandbox-%s.rc" % tag)
     with open(rc, "w") as f:
         f.write("account default\nhost 127.0.0.1\nport %d\n"
                 "from alice@example.org\nauth plain\nuser alice\n"
                 "password s3cret\ntimeout 60\n" % port)
+        if tls:
+            f.write("tls on\ntls_starttls on\ntls_certcheck off\n")
     os.chmod(rc, 0o600)
     # Larger than a pipe: the reader stays blocked writing the body.
     msg = b"Subject: sandbox\n\n" + (b"x" * 75 + b"\n") * 40000
@@ -263,6 +270,29 @@ def main():
     p.kill()
     p.wait()
 
+    # Without TLS the network process is the executable without it.
+    p = start_send(srv.port, "plain", tls=False)
+    kids = wait_children(p.pid, 3)
+    roles = sorted(role(k) for k in kids)
+    ok(roles == ["network-plain", "reader", "secrets"],
+       "a send without TLS runs postern-network-plain", roles)
+    maps = ""
+    for k in kids:
+        if role(k) == "network-plain":
+            try:
+                with open("/proc/%d/maps" % k) as f:
+                    maps = f.read()
+            except OSError as e:
+                maps = "cannot read: %s" % e
+    libs = sorted(set(os.path.basename(l.split()[-1]) for l in
+                      maps.splitlines() if "/lib" in l))
+    ok(maps and not maps.startswith("cannot") and
+       not any(x.startswith(("libtls", "libcrypto", "libssl", "libsasl2"))
+               for x in libs),
+       "postern-network-plain maps neither libtls nor libcrypto", libs)
+    p.kill()
+    p.wait()
+
     for victim in ("reader", "secrets", "network"):
         p = start_send(srv.port, victim)
         kids = wait_children(p.pid, 3)
@@ -288,8 +318,10 @@ def main():
         ok(not left, "%s killed: no child is left behind" % victim, left)
 
     # Each executable breaks its own sandbox for real.
-    for victim in ("reader", "secrets", "network", "parent"):
-        p = start_send(srv.port, "break-" + victim)
+    for victim in ("reader", "secrets", "network", "network-plain",
+                   "parent"):
+        p = start_send(srv.port, "break-" + victim,
+                       tls=victim != "network-plain")
         kids = wait_children(p.pid, 3)
         if victim == "parent":
             end = time.time() + 20
@@ -328,7 +360,8 @@ def main():
                "%s; exit %s, stderr %s" % (why, p.returncode, err))
         else:
             ok(why is None and p.returncode == 70 and
-               "%s process killed by its sandbox" % victim in err,
+               "%s process killed by its sandbox" %
+               victim.replace("-plain", "") in err,
                "%s calling openat is killed by its sandbox: postern exits "
                "70 naming it" % want,
                "%s; exit %s, stderr %s" % (why, p.returncode, err))

@@ -19,6 +19,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "blob.h"
 #include "iowait.h"
 #include "ipc.h"
 #include "log.h"
@@ -28,12 +29,6 @@
 #include "smtp_client.h"
 #include "tls_client.h"
 
-#define PEM_MAX		(16 * 1024 * 1024)
-
-struct pem {
-	char	*data;
-	size_t	 len;
-};
 
 struct net {
 	struct ipc		 parent;
@@ -42,7 +37,7 @@ struct net {
 	int			 sock;
 	struct smtp_params	 params;
 	struct n_config		 conf;
-	struct pem		 ca, crl, cert, key;
+	struct blob		 ca, crl, cert, key;
 	char			*from;
 	char			**rcpts;
 	size_t			 nrcpt;
@@ -76,25 +71,12 @@ result_set(struct smtp_result *res, int code, const char *fmt, ...)
 	va_end(ap);
 }
 
+/* A chunk of a PEM file the parent read for us, at most PEM_MAX in all. */
 static void
-pem_add(struct pem *p, const struct ipc_msg *m)
+add_pem(struct blob *b, const struct ipc_msg *m)
 {
-	struct ipc_cur		 c;
-	const unsigned char	*data;
-	size_t			 len;
-	char			*n;
-
-	ipc_cur_init(&c, m);
-	if (ipc_cur_bytes(&c, &data, &len) == -1 || ipc_cur_end(&c) == -1)
-		fatalx("network: bad certificate chunk");
-	if (len > PEM_MAX - p->len)
-		fatalx("network: certificate data too large");
-	if ((n = realloc(p->data, p->len + len + 1)) == NULL)
-		fatal("network: realloc");
-	p->data = n;
-	memcpy(p->data + p->len, data, len);
-	p->len += len;
-	p->data[p->len] = '\0';
+	if (blob_add(b, m, PEM_MAX) == -1)
+		fatalx("network: bad or too large certificate message");
 }
 
 static void
@@ -127,16 +109,16 @@ read_config(struct net *n)
 			    STDOUT_FILENO : -1;
 			break;
 		case MSG_N_CA:
-			pem_add(&n->ca, &m);
+			add_pem(&n->ca, &m);
 			break;
 		case MSG_N_CRL:
-			pem_add(&n->crl, &m);
+			add_pem(&n->crl, &m);
 			break;
 		case MSG_N_CERT:
-			pem_add(&n->cert, &m);
+			add_pem(&n->cert, &m);
 			break;
 		case MSG_N_KEY:
-			pem_add(&n->key, &m);
+			add_pem(&n->key, &m);
 			break;
 		case MSG_N_FROM:
 			if (n->from != NULL || ipc_cur_str(&c, &n->from) == -1 ||
@@ -710,13 +692,13 @@ network_main(void)
 
 	if (n.params.tls != SMTP_TLS_OFF) {
 		memset(&tp, 0, sizeof(tp));
-		tp.ca_pem = n.ca.data;
+		tp.ca_pem = (const char *)n.ca.data;
 		tp.ca_len = n.ca.len;
-		tp.crl_pem = n.crl.data;
+		tp.crl_pem = (const char *)n.crl.data;
 		tp.crl_len = n.crl.len;
-		tp.cert_pem = n.cert.data;
+		tp.cert_pem = (const char *)n.cert.data;
 		tp.cert_len = n.cert.len;
-		tp.key_pem = n.key.data;
+		tp.key_pem = (const char *)n.key.data;
 		tp.key_len = n.key.len;
 		tp.certcheck = (n.conf.flags & N_TLS_CERTCHECK) != 0;
 		tp.fingerprint = n.conf.fingerprint;
@@ -724,9 +706,7 @@ network_main(void)
 		tp.servername = n.conf.servername;
 		tls = tls_client_init(&tp, res.errmsg, sizeof(res.errmsg),
 		    &res.exitcode);
-		if (n.key.data != NULL)
-			freezero(n.key.data, n.key.len);
-		n.key.data = NULL;
+		blob_free(&n.key);
 	}
 	/* Time zone data is a file: load it while files may be opened. */
 	tzset();

@@ -25,6 +25,7 @@
 
 #include "addr.h"
 #include "aliases.h"
+#include "blob.h"
 #include "cmdline.h"
 #include "config.h"
 #include "configure.h"
@@ -46,7 +47,6 @@
 #define PATH_POSTERND	"/usr/local/sbin/posternd"
 #endif
 #define SYSTEM_CA_FILE	"/etc/ssl/certs/ca-certificates.crt"
-#define PEM_MAX		(16 * 1024 * 1024)
 #define CHUNK		(IPC_MAXDATA - 64)
 
 extern char	**environ;
@@ -297,7 +297,6 @@ start_secrets(struct send *s, int peer)
 static void
 send_file(struct child *c, uint32_t type, const char *path, const char *what)
 {
-	struct ipc_buf	 b;
 	unsigned char	 buf[CHUNK];
 	struct stat	 st;
 	ssize_t		 n;
@@ -322,9 +321,10 @@ send_file(struct child *c, uint32_t type, const char *path, const char *what)
 		if ((total += (size_t)n) > PEM_MAX)
 			die(EX_NOINPUT, "cannot set X509 %s file %s for TLS "
 			    "session: too large", what, path);
-		ipc_buf_init(&b);
-		ipc_buf_bytes(&b, buf, (size_t)n);
-		child_send(c, type, -1, &b);
+		/* The network process puts the chunks back together. */
+		if (blob_send(&c->ipc, type, buf, (size_t)n) == -1 ||
+		    ipc_flush(&c->ipc) == -1)
+			fatal("send to the network process");
 	}
 	explicit_bzero(buf, sizeof(buf));
 	close(fd);
@@ -341,8 +341,7 @@ start_network(struct send *s, int peer, uint32_t mode, char *etrn)
 	uint32_t	 flags = 0, tls, auth;
 	size_t		 i;
 
-	proc_spawn(&s->network, ROLE_NETWORK, s->body[0], peer,
-	    (char *[]){ NULL });
+	proc_spawn_network(&s->network, a->tls, s->body[0], peer);
 	s->body[0] = -1;
 
 	if (a->tls_certcheck)

@@ -22,8 +22,12 @@
 #define PATH_POSTERN	"/usr/local/sbin/postern"
 #endif
 
-/* Each child role's executable, opened once: indexed by enum role. */
-static int	 exefd[ROLE_NETWORK + 1] = { -1, -1, -1, -1 };
+/*
+ * Each child role's executable, opened once: indexed by enum role, and
+ * the network role's second executable, without TLS, after them.
+ */
+#define EXE_NETWORK_PLAIN	(ROLE_NETWORK + 1)
+static int	 exefd[EXE_NETWORK_PLAIN + 1] = { -1, -1, -1, -1, -1 };
 static int	 sigchld[2] = { -1, -1 };
 
 /* A child's death wakes the parent's poll(): the write end of a pipe. */
@@ -68,16 +72,15 @@ trusted_owner(void)
  * born as protected from the user as the parent was (see sysmode.h).
  */
 static int
-open_role(enum role r, uid_t owner)
+open_role(const char *name, uid_t owner)
 {
 	struct stat	 st;
 	char		 path[PATH_MAX];
 	int		 fd, nfd;
 
 	if (snprintf(path, sizeof(path), "%s/postern-%s", postern_libexec,
-	    role_name(r)) >= (int)sizeof(path))
-		fatalx("%s/postern-%s: path too long", postern_libexec,
-		    role_name(r));
+	    name) >= (int)sizeof(path))
+		fatalx("%s/postern-%s: path too long", postern_libexec, name);
 	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) == -1)
 		fatal("cannot open %s", path);
 	if (fstat(fd, &st) == -1)
@@ -107,9 +110,10 @@ proc_init(void)
 {
 	uid_t	 owner = trusted_owner();
 
-	exefd[ROLE_READER] = open_role(ROLE_READER, owner);
-	exefd[ROLE_SECRETS] = open_role(ROLE_SECRETS, owner);
-	exefd[ROLE_NETWORK] = open_role(ROLE_NETWORK, owner);
+	exefd[ROLE_READER] = open_role(role_name(ROLE_READER), owner);
+	exefd[ROLE_SECRETS] = open_role(role_name(ROLE_SECRETS), owner);
+	exefd[ROLE_NETWORK] = open_role(role_name(ROLE_NETWORK), owner);
+	exefd[EXE_NETWORK_PLAIN] = open_role("network-plain", owner);
 	if (pipe2(sigchld, O_CLOEXEC | O_NONBLOCK) == -1)
 		fatal("pipe");
 	if (signal(SIGCHLD, on_sigchld) == SIG_ERR)
@@ -171,15 +175,15 @@ close_from(int fd)
  * changes none of it: it only makes system calls (no stdio, no malloc;
  * its signal dispositions are its own) and leaves by exec or _exit.
  */
-void
-proc_spawn(struct child *c, enum role role, int body, int peer,
+static void
+spawn(struct child *c, enum role role, int exe_index, int body, int peer,
     char *const *envp)
 {
 	int	 sp[2];
 	char	*argv[2];
 	pid_t	 pid;
 
-	if (role == ROLE_PARENT || exefd[role] == -1)
+	if (role == ROLE_PARENT || exefd[exe_index] == -1)
 		fatalx("no executable for the %s role", role_name(role));
 
 	if ((role != ROLE_SECRETS || sysmode_channel(sp) == -1) &&
@@ -192,7 +196,7 @@ proc_spawn(struct child *c, enum role role, int body, int peer,
 		fatal("vfork");
 	if (pid == 0) {
 		int chan = lift(sp[1]), b = lift(body), p = lift(peer);
-		int exe = lift(exefd[role]);
+		int exe = lift(exefd[exe_index]);
 
 		signal(SIGPIPE, SIG_DFL);
 		signal(SIGCHLD, SIG_DFL);
@@ -225,6 +229,26 @@ proc_spawn(struct child *c, enum role role, int body, int peer,
 	c->reaped = 0;
 	c->status = 0;
 	ipc_init(&c->ipc, sp[0]);
+}
+
+void
+proc_spawn(struct child *c, enum role role, int body, int peer,
+    char *const *envp)
+{
+	if (role == ROLE_NETWORK)
+		fatalx("the network process is started by proc_spawn_network");
+	spawn(c, role, role, body, peer, envp);
+}
+
+/*
+ * The network process, with TLS or without: postern-network-plain, for an
+ * account with tls off, never maps libtls and libcrypto.
+ */
+void
+proc_spawn_network(struct child *c, int tls, int body, int peer)
+{
+	spawn(c, ROLE_NETWORK, tls ? ROLE_NETWORK : EXE_NETWORK_PLAIN, body,
+	    peer, (char *[]){ NULL });
 }
 
 /* Reap a child if it has exited.  Returns 1 once it has been reaped. */

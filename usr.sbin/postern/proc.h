@@ -20,6 +20,7 @@ struct child {
 void	proc_init(void);
 int	proc_sigchld_fd(void);
 void	proc_spawn(struct child *, enum role, int, int, char *const *);
+void	proc_spawn_network(struct child *, int, int, int);
 int	proc_reap(struct child *);
 int	proc_failed(const struct child *);
 int	proc_wait(struct child *, char *, size_t);

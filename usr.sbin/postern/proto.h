@@ -21,6 +21,12 @@
 #define FD_PEER		5	/* N and S: the channel between them */
 #define FD_EXE		6	/* every child: its own executable */
 
+/*
+ * The largest TLS file (trust, CRL, certificate, key) the parent reads
+ * and sends to the network process as MSG_N_CA.. chunks (blob.h).
+ */
+#define PEM_MAX		(16 * 1024 * 1024)
+
 enum role {
 	ROLE_PARENT,
 	ROLE_READER,

@@ -20,7 +20,7 @@
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 
-#include "auth.h"
+#include "sasl_client.h"
 #include "ipc.h"
 #include "log.h"
 #include "passeval.h"

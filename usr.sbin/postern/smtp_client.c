@@ -11,9 +11,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sysexits.h>
-#include <tls.h>
 #include <unistd.h>
 
+#include "iowait.h"
 #include "log.h"
 #include "reply.h"
 #include "smtp_client.h"
@@ -158,6 +158,14 @@ io_wait_error(struct smtp *s, struct smtp_result *res, const char *what)
 	return -1;
 }
 
+/* Wait until the socket is ready for events, at most the timeout. */
+static int
+wait_fd(struct smtp *s, int events)
+{
+	return iowait(s->fd, events, iowait_deadline(s->timeout)) == 1 ? 0 :
+	    -1;
+}
+
 /* Read what is available, waiting at most the timeout.  0 at EOF. */
 static ssize_t
 io_read(struct smtp *s, void *buf, size_t len, struct smtp_result *res)
@@ -166,10 +174,11 @@ io_read(struct smtp *s, void *buf, size_t len, struct smtp_result *res)
 
 	for (;;) {
 		if (s->tls != NULL) {
-			n = tls_read(s->tls, buf, len);
-			if (n == TLS_WANT_POLLIN || n == TLS_WANT_POLLOUT) {
-				if (tls_client_wait(s->fd, n == TLS_WANT_POLLIN
-				    ? POLLIN : POLLOUT, s->timeout) == -1)
+			n = tls_client_read(s->tls, buf, len);
+			if (n == TLS_CLIENT_WANT_POLLIN ||
+			    n == TLS_CLIENT_WANT_POLLOUT) {
+				if (wait_fd(s, n == TLS_CLIENT_WANT_POLLIN ?
+				    POLLIN : POLLOUT) == -1)
 					return io_wait_error(s, res, "read");
 				continue;
 			}
@@ -177,7 +186,7 @@ io_read(struct smtp *s, void *buf, size_t len, struct smtp_result *res)
 				s->broken = 1;
 				res_error(res, EX_IOERR,
 				    "cannot read from TLS connection: %s",
-				    tls_error(s->tls));
+				    tls_client_error(s->tls));
 			}
 			return n;
 		}
@@ -186,7 +195,7 @@ io_read(struct smtp *s, void *buf, size_t len, struct smtp_result *res)
 		if (errno == EINTR)
 			continue;
 		if (errno == EAGAIN || errno == EWOULDBLOCK) {
-			if (tls_client_wait(s->fd, POLLIN, s->timeout) == -1)
+			if (wait_fd(s, POLLIN) == -1)
 				return io_wait_error(s, res, "read");
 			continue;
 		}
@@ -206,10 +215,11 @@ io_write(struct smtp *s, const char *p, size_t len, struct smtp_result *res)
 		return -1;	/* keep the 421 as the outcome */
 	while (len > 0) {
 		if (s->tls != NULL) {
-			n = tls_write(s->tls, p, len);
-			if (n == TLS_WANT_POLLIN || n == TLS_WANT_POLLOUT) {
-				if (tls_client_wait(s->fd, n == TLS_WANT_POLLIN
-				    ? POLLIN : POLLOUT, s->timeout) == -1)
+			n = tls_client_write(s->tls, p, len);
+			if (n == TLS_CLIENT_WANT_POLLIN ||
+			    n == TLS_CLIENT_WANT_POLLOUT) {
+				if (wait_fd(s, n == TLS_CLIENT_WANT_POLLIN ?
+				    POLLIN : POLLOUT) == -1)
 					return io_wait_error(s, res, "write");
 				continue;
 			}
@@ -217,15 +227,14 @@ io_write(struct smtp *s, const char *p, size_t len, struct smtp_result *res)
 				s->broken = 1;
 				res_error(res, EX_IOERR,
 				    "cannot write to TLS connection: %s",
-				    tls_error(s->tls));
+				    tls_client_error(s->tls));
 				return -1;
 			}
 		} else if ((n = write(s->fd, p, len)) == -1) {
 			if (errno == EINTR)
 				continue;
 			if (errno == EAGAIN || errno == EWOULDBLOCK) {
-				if (tls_client_wait(s->fd, POLLOUT,
-				    s->timeout) == -1)
+				if (wait_fd(s, POLLOUT) == -1)
 					return io_wait_error(s, res, "write");
 				continue;
 			}
@@ -597,7 +606,7 @@ reply_waiting(struct smtp *s)
 	if (s->rpos != s->rlen)
 		return 1;
 	s->rpos = s->rlen = 0;
-	n = tls_read(s->tls, s->rbuf, sizeof(s->rbuf));
+	n = tls_client_read(s->tls, s->rbuf, sizeof(s->rbuf));
 	if (n <= 0)
 		return 0;	/* nothing yet, or what the next read reports */
 	s->rlen = (size_t)n;

@@ -530,66 +530,39 @@ tls_client_stop(struct tls *ctx, int fd, int timeout)
 	tls_free(ctx);
 }
 
-static size_t
-hexcolon(char *buf, size_t bufsz, const unsigned char *md, size_t len)
-{
-	size_t	 i, o = 0;
-
-	buf[0] = '\0';
-	for (i = 0; i < len && o + 4 <= bufsz; i++)
-		o += snprintf(buf + o, bufsz - o, "%s%02X", i ? ":" : "",
-		    md[i]);
-	return o;
-}
-
-static void
-timestr(char *buf, size_t bufsz, long long t)
-{
-	time_t		 tt = (time_t)t;
-	struct tm	 tm;
-
-	if (localtime_r(&tt, &tm) == NULL ||
-	    strftime(buf, bufsz, "%a %b %e %H:%M:%S %Y", &tm) == 0)
-		strlcpy(buf, "(unknown)", bufsz);
-}
-
 /*
- * The "TLS session parameters" and "TLS certificate information" blocks of
- * msmtp's --serverinfo and --debug output.  Returns the length snprintf
- * would have written.
+ * Read or write what the connection takes now: the count, -1 on an error
+ * (tls_client_error says which), or TLS_CLIENT_WANT_POLLIN/POLLOUT when
+ * the socket must be waited for first.
  */
-size_t
-tls_peer_info_format(const struct tls_peer_info *info, char *buf,
-    size_t bufsz)
+ssize_t
+tls_client_read(struct tls *ctx, void *buf, size_t len)
 {
-	char		 version[16], sha256[100], sha1[64], nb[64], na[64];
-	const char	*v = info->version;
-	int		 n;
+	ssize_t	 n = tls_read(ctx, buf, len);
 
-	/* "TLSv1.3" is written "TLS1.3" in msmtp's session description. */
-	if (strncmp(v, "TLSv", 4) == 0)
-		snprintf(version, sizeof(version), "TLS%s", v + 4);
-	else
-		strlcpy(version, v, sizeof(version));
-	hexcolon(sha256, sizeof(sha256), info->sha256, sizeof(info->sha256));
-	hexcolon(sha1, sizeof(sha1), info->sha1, sizeof(info->sha1));
-	timestr(nb, sizeof(nb), info->notbefore);
-	timestr(na, sizeof(na), info->notafter);
-	n = snprintf(buf, bufsz,
-	    "TLS session parameters:\n"
-	    "    (%s)-(%s)-(%d bits)\n"
-	    "TLS certificate information:\n"
-	    "    Subject:\n"
-	    "        %s\n"
-	    "    Issuer:\n"
-	    "        %s\n"
-	    "    Validity:\n"
-	    "        Activation time: %s\n"
-	    "        Expiration time: %s\n"
-	    "    Fingerprints:\n"
-	    "        SHA256: %s\n"
-	    "        SHA1 (deprecated): %s\n",
-	    version, info->cipher, info->strength, info->subject,
-	    info->issuer, nb, na, sha256, sha1);
-	return n < 0 ? 0 : (size_t)n;
+	if (n == TLS_WANT_POLLIN)
+		return TLS_CLIENT_WANT_POLLIN;
+	if (n == TLS_WANT_POLLOUT)
+		return TLS_CLIENT_WANT_POLLOUT;
+	return n < 0 ? -1 : n;
+}
+
+ssize_t
+tls_client_write(struct tls *ctx, const void *buf, size_t len)
+{
+	ssize_t	 n = tls_write(ctx, buf, len);
+
+	if (n == TLS_WANT_POLLIN)
+		return TLS_CLIENT_WANT_POLLIN;
+	if (n == TLS_WANT_POLLOUT)
+		return TLS_CLIENT_WANT_POLLOUT;
+	return n < 0 ? -1 : n;
+}
+
+const char *
+tls_client_error(struct tls *ctx)
+{
+	const char	*e = tls_error(ctx);
+
+	return e != NULL ? e : "unknown error";
 }

@@ -3,9 +3,17 @@
  * lazily (CA bundle, CRL, client key, time zone) is loaded by
  * tls_client_init(), which the caller runs before it turns on its sandbox;
  * afterwards a handshake needs nothing but the socket it is given.
+ *
+ * Two implementations: tls_client.c over libtls, linked into
+ * postern-network, and tls_absent.c, linked into postern-network-plain,
+ * which postern starts for accounts with tls off so that a plain session
+ * never maps libtls and libcrypto: there every call fails and says so.
+ * tls_info.c (formatting only) goes with both.
  */
 #ifndef POSTERN_TLS_CLIENT_H
 #define POSTERN_TLS_CLIENT_H
+
+#include <sys/types.h>
 
 #include <stddef.h>
 
@@ -42,6 +50,10 @@ struct tls_peer_info {
 
 #define TLS_CBIND_MAX	64	/* tls-server-end-point, up to SHA-512 */
 
+/* tls_client_read and tls_client_write: wait for the socket, then retry. */
+#define TLS_CLIENT_WANT_POLLIN	-2
+#define TLS_CLIENT_WANT_POLLOUT	-3
+
 struct tls_client *tls_client_init(const struct tls_client_params *,
 		    char *, size_t, int *);
 void		 tls_client_free(struct tls_client *);
@@ -50,6 +62,9 @@ struct tls	*tls_client_start(struct tls_client *, int, int,
 		    char *, size_t, int *);
 int		 tls_client_wait(int, int, int);
 void		 tls_client_stop(struct tls *, int, int);
+ssize_t		 tls_client_read(struct tls *, void *, size_t);
+ssize_t		 tls_client_write(struct tls *, const void *, size_t);
+const char	*tls_client_error(struct tls *);
 size_t		 tls_peer_info_format(const struct tls_peer_info *, char *,
 		    size_t);
 int		 tls_parse_fingerprint(const char *, unsigned char *, size_t *);

@@ -24,7 +24,7 @@
 #include <sasl/sasl.h>
 #include <sasl/saslutil.h>
 
-#include "auth.h"
+#include "sasl_client.h"
 #include "base64.h"
 #include "log.h"
 #include "util.h"

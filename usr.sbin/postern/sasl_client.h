@@ -6,8 +6,8 @@
  * EXTERNAL, XOAUTH2 and OAUTHBEARER are built in.  Challenges and
  * responses are base64 text, as they are on the wire.
  */
-#ifndef POSTERN_AUTH_H
-#define POSTERN_AUTH_H
+#ifndef POSTERN_SASL_CLIENT_H
+#define POSTERN_SASL_CLIENT_H
 
 #include <stddef.h>
 

@@ -10,7 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "auth.h"
+#include "sasl_client.h"
 #include "configure.h"
 #include "password.h"
 #include "tap.h"
