@@ -5,7 +5,7 @@ PREFIX ?=	/usr/local
 DESTDIR ?=
 BINDIR ?=	${PREFIX}/bin
 SBINDIR ?=	${PREFIX}/sbin
-# postern's role executables, as in the GNUmakefile.
+# postern's and posternd's role executables, as in the GNUmakefile.
 LIBEXECDIR ?=	${PREFIX}/libexec/postern
 MANDIR ?=	${PREFIX}/share/man
 SYSCONFDIR ?=	/etc
@@ -77,8 +77,9 @@ CLI_SRCS !=	ls usr.sbin/postern/*.c 2>/dev/null | \
 		    grep -v -e '/main[a-z_]*\.c$$' -e '/libexec\.c$$' \
 		    -e '/tls_absent\.c$$' || true
 MAIN_SRCS !=	ls usr.sbin/postern/main*.c 2>/dev/null || true
-SRV_SRCS !=	ls usr.sbin/posternd/*.c 2>/dev/null | grep -v '/main\.c$$' || true
-SRV_MAIN !=	ls usr.sbin/posternd/main.c 2>/dev/null || true
+SRV_SRCS !=	ls usr.sbin/posternd/*.c 2>/dev/null | \
+		    grep -v -e '/main[a-z_]*\.c$$' -e '/libexec\.c$$' || true
+SRV_MAIN !=	ls usr.sbin/posternd/main*.c 2>/dev/null || true
 DROP_SRCS !=	ls usr.sbin/postern-drop/*.c 2>/dev/null || true
 UNIT_SRCS !=	ls regress/unit/test_*.c 2>/dev/null || true
 # attempt.c is no program: the sandbox tests of both programs link it.
@@ -108,6 +109,17 @@ _STAMPED !=	echo '${LIBEXEC_PATHS}' | \
 		    { rm -f usr.sbin/postern/libexec.o ${LIBEXEC_TREE}; \
 		    echo '${LIBEXEC_PATHS}' >${LIBEXEC_STAMP}; }; echo
 POSTERND =	usr.sbin/posternd/posternd
+# posternd's roles as in the GNUmakefile: the listener links neither TLS
+# nor libseccomp, the auth process no crypto library.
+POSTERND_INST =	usr.sbin/posternd/posternd.install
+SRV_ROLES =	session auth
+SRV_ROLE_BINS =	${SRV_ROLES:%=usr.sbin/posternd/posternd-%}
+SRV_LIBEXEC_TREE = usr.sbin/posternd/libexec-tree.o
+SRV_LIBEXEC_STAMP = usr.sbin/posternd/libexec.stamp
+_SRV_STAMPED !=	echo '${LIBEXEC_PATHS}' | \
+		    cmp -s - ${SRV_LIBEXEC_STAMP} 2>/dev/null || \
+		    { rm -f usr.sbin/posternd/libexec.o ${SRV_LIBEXEC_TREE}; \
+		    echo '${LIBEXEC_PATHS}' >${SRV_LIBEXEC_STAMP}; }; echo
 DROP =		usr.sbin/postern-drop/postern-drop
 PROGS =		${POSTERN} ${POSTERN_INST} ${ROLE_BINS} ${DROP}
 # posternd is built on Linux only: it uses memfd_create, prctl and /proc.
@@ -121,6 +133,10 @@ SRV_LIB =
 .if !empty(SRV_SRCS)
 SRV_LIB =	usr.sbin/posternd/libposternd.a
 PROGS +=	${POSTERND}
+PROGS +=	${POSTERND_INST} ${SRV_ROLE_BINS}
+SRV_OBJS_EXTRA = usr.sbin/posternd/libexec.o ${SRV_LIBEXEC_TREE}
+SRV_BASE_LIBS !=	echo "-Wl,-Bstatic $$(pkg-config --libs --static \
+		    libbsd-overlay 2>/dev/null) -Wl,-Bdynamic"
 .endif
 UNIT_BINS =	${UNIT_SRCS:.c=}
 HELPER_BINS =	${HELPER_SRCS:.c=}
@@ -131,6 +147,7 @@ OBJS =		${LIB_SRCS:.c=.o} ${CLI_SRCS:.c=.o} ${SRV_SRCS:.c=.o} \
 		${HELPER_SRCS:.c=.o} ${ATTEMPT_OBJ} regress/unit/tap.o \
 		usr.sbin/postern/libexec.o ${LIBEXEC_TREE} \
 		usr.sbin/postern/tls_absent.o
+OBJS +=		${SRV_OBJS_EXTRA}
 
 .PHONY: all tests check demo install install-names clean fuzz check-sanitize
 all: ${PROGS}
@@ -145,6 +162,14 @@ tests: ${UNIT_BINS} ${HELPER_BINS}
 ${s:.c=.o}: ${s}
 	${CC} ${ALL_CFLAGS} -c -o ${.TARGET} ${s}
 .endfor
+
+usr.sbin/posternd/libexec.o: usr.sbin/posternd/libexec.c ${SRV_LIBEXEC_STAMP}
+	${CC} ${ALL_CFLAGS} -DPATH_LIBEXEC='"${LIBEXECDIR}"' -c -o ${.TARGET} \
+	    usr.sbin/posternd/libexec.c
+
+${SRV_LIBEXEC_TREE}: usr.sbin/posternd/libexec.c ${SRV_LIBEXEC_STAMP}
+	${CC} ${ALL_CFLAGS} -DPATH_LIBEXEC='"${.CURDIR}/usr.sbin/posternd"' \
+	    -c -o ${.TARGET} usr.sbin/posternd/libexec.c
 
 # Any header change rebuilds everything: coarse, but never stale.
 ${OBJS}: ${HDRS}
@@ -196,8 +221,22 @@ ${SRV_LIB}: ${SRV_SRCS:.c=.o}
 	rm -f ${.TARGET} && ar rcs ${.TARGET} ${.ALLSRC}
 .endif
 
-${POSTERND}: ${SRV_MAIN:.c=.o} ${SRV_LIB} ${LIB}
-	${CC} ${LDFLAGS_H} ${LDFLAGS} -o ${.TARGET} ${.ALLSRC} ${LIBS}
+# The posternd left in the build tree runs the roles built beside it.
+${POSTERND}: usr.sbin/posternd/main.o ${SRV_LIBEXEC_TREE} ${SRV_LIB} ${LIB}
+	${CC} ${LDFLAGS_H} ${LDFLAGS} -o ${.TARGET} ${.ALLSRC} ${SRV_BASE_LIBS}
+
+${POSTERND_INST}: usr.sbin/posternd/main.o usr.sbin/posternd/libexec.o \
+    ${SRV_LIB} ${LIB}
+	${CC} ${LDFLAGS_H} ${LDFLAGS} -o ${.TARGET} ${.ALLSRC} ${SRV_BASE_LIBS}
+
+usr.sbin/posternd/posternd-session: usr.sbin/posternd/main_session.o \
+    ${SRV_LIB} ${LIB}
+	${CC} ${LDFLAGS_H} ${LDFLAGS} -o ${.TARGET} ${.ALLSRC} ${TLS_LIBS} \
+	    ${BASE_LIBS}
+
+usr.sbin/posternd/posternd-auth: usr.sbin/posternd/main_auth.o \
+    ${SRV_LIB} ${LIB}
+	${CC} ${LDFLAGS_H} ${LDFLAGS} -o ${.TARGET} ${.ALLSRC} ${BASE_LIBS}
 
 # The two programs' archives define none of the same symbols.
 .for t in ${UNIT_BINS}
@@ -265,7 +304,8 @@ install: all
 	install -m 0644 etc/postern-sysqueue.timer ${DESTDIR}${EXAMPLESDIR}/
 .if !empty(SRV_SRCS)
 	install -d ${DESTDIR}${SYSTEMDUNITDIR}
-	install -m 0755 ${POSTERND} ${DESTDIR}${SBINDIR}/posternd
+	install -m 0755 ${POSTERND_INST} ${DESTDIR}${SBINDIR}/posternd
+	install -m 0755 ${SRV_ROLE_BINS} ${DESTDIR}${LIBEXECDIR}/
 	install -m 0644 usr.sbin/posternd/posternd.8 ${DESTDIR}${MANDIR}/man8/
 	${SUBST} etc/posternd.service.in \
 	    >${DESTDIR}${SYSTEMDUNITDIR}/posternd.service
@@ -283,6 +323,7 @@ install-names: install
 	done
 
 clean:
+	rm -f ${SRV_LIBEXEC_STAMP} ${SRV_LIB}
 	rm -f ${OBJS} ${LIB} ${CLI_LIB} ${PROGS} ${POSTERND} ${LIBEXEC_STAMP} \
 	    ${UNIT_BINS} ${HELPER_BINS}
 	rm -rf build-fuzz build-sanitize

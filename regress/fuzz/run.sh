@@ -62,9 +62,9 @@ rm -f "$B/libpostern.a" "$B/libclient.a" "$B/libserver.a"
 ar rcs "$B/libpostern.a" $(for f in lib/libpostern/*.c; do o "$f"; done)
 ar rcs "$B/libclient.a" $(for f in usr.sbin/postern/*.c; do
 	case "$f" in */main.c|*/main_*.c|*/sandbox_openbsd.c) continue ;; esac; o "$f"; done)
-# posternd's objects minus main.c and session.c (smtpd_io.c stands in).
+# posternd's objects minus its main()s and session.c (smtpd_io.c stands in).
 ar rcs "$B/libserver.a" $(for f in usr.sbin/posternd/*.c; do
-	case "$f" in */main.c|*/session.c) continue ;; esac; o "$f"; done)
+	case "$f" in */main.c|*/main_*.c|*/session.c) continue ;; esac; o "$f"; done)
 
 for h in $all; do
 	extra=

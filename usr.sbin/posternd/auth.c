@@ -27,18 +27,16 @@
 #include <sysexits.h>
 #include <unistd.h>
 
-#include <openssl/crypto.h>
-#include <openssl/evp.h>
-
 #include "ipc.h"
 #include "passeval.h"
 #include "log.h"
 #include "posternd.h"
 #include "sandbox.h"
+#include "sha256.h"
 
 #define EVAL_TIMEOUT	60
 #define EVAL_MAXOUT	4096
-#define DIGEST_LEN	32
+#define DIGEST_LEN	SHA256_LEN
 #define FAIL_SLOTS	16	/* failures answered per delay, all clients */
 #define PEER_LEN	64
 
@@ -72,14 +70,16 @@ static const char		*user_name;
 static int64_t			 slots[FAIL_SLOTS];
 static unsigned int		 delay_ms;
 
+/* The library's SHA-256: this process links no crypto library. */
 static void
 digest(const void *p, size_t len, unsigned char *md)
 {
-	unsigned int	 n = DIGEST_LEN;
+	struct sha256	 ctx;
 
-	if (EVP_Digest(p, len, md, &n, EVP_sha256(), NULL) != 1 ||
-	    n != DIGEST_LEN)
-		fatalx("auth: EVP_Digest failed");
+	sha256_init(&ctx);
+	sha256_update(&ctx, p, len);
+	sha256_final(&ctx, md);
+	explicit_bzero(&ctx, sizeof(ctx));
 }
 
 static __dead void
@@ -149,7 +149,22 @@ configure(struct ipc *parent)
 	    setresgid((gid_t)ac.gid, (gid_t)ac.gid, (gid_t)ac.gid) == -1 ||
 	    setresuid((uid_t)ac.uid, (uid_t)ac.uid, (uid_t)ac.uid) == -1))
 		fatal("cannot drop privileges");
+	/* A change of user clears the tie. */
+	if (*ac.chroot != '\0')
+		role_tie_to_listener();
 	a_config_clear(&ac);
+}
+
+/* Every byte looked at, whatever the first difference. */
+static int
+digest_equal(const unsigned char *a, const unsigned char *b)
+{
+	unsigned char	 d = 0;
+	size_t		 i;
+
+	for (i = 0; i < DIGEST_LEN; i++)
+		d |= a[i] ^ b[i];
+	return d == 0;
 }
 
 /* Constant time over what the client controls: compare digests. */
@@ -161,9 +176,9 @@ verify(const unsigned char *authzid, size_t zlen, const unsigned char *u,
 	int		 ok;
 
 	digest(u, ulen, md);
-	ok = CRYPTO_memcmp(md, user_md, DIGEST_LEN) == 0;
+	ok = digest_equal(md, user_md);
 	digest(p, plen, md);
-	ok &= CRYPTO_memcmp(md, pass_md, DIGEST_LEN) == 0;
+	ok &= digest_equal(md, pass_md);
 	explicit_bzero(md, sizeof(md));
 	/* An authorization identity, if any, may only be the user itself. */
 	if (zlen > 0 && (zlen != strlen(user_name) ||

@@ -316,6 +316,38 @@ send_result(struct session *s, uint32_t code, const char *fmt, ...)
 	ipc_write(&s->ipc);
 }
 
+/* Without its session server or auth process the daemon cannot serve. */
+static __dead void
+child_lost(const char *name, int status)
+{
+	if (WIFSIGNALED(status) && WTERMSIG(status) == SIGSYS)
+		fatalx("%s ended: killed by its sandbox (forbidden system "
+		    "call)", name);
+	if (WIFSIGNALED(status))
+		fatalx("%s ended: killed by signal %d", name,
+		    WTERMSIG(status));
+	fatalx("%s ended: exited with status %d", name, WEXITSTATUS(status));
+}
+
+/*
+ * Something on the auth process's channel: a message it never sends, or
+ * its end, which comes before its exit status.  Either way it is lost;
+ * say how it ended when that was not this kill (its sandbox's, say).
+ */
+static __dead void
+auth_lost(void)
+{
+	int	 status;
+
+	(void)kill(L.authpid, SIGKILL);
+	while (waitpid(L.authpid, &status, 0) == -1)
+		if (errno != EINTR)
+			fatal("auth process");
+	if (WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL)
+		fatalx("auth process: unexpected message or end");
+	child_lost("auth process", status);
+}
+
 static void
 reap(void)
 {
@@ -325,10 +357,9 @@ reap(void)
 	pid_t		 pid;
 
 	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
-		if (pid == L.authpid)
-			fatalx("auth process ended (status 0x%x)", status);
-		if (pid == L.srvpid)
-			fatalx("session server ended (status 0x%x)", status);
+		if (pid == L.authpid || pid == L.srvpid)
+			child_lost(pid == L.authpid ? "auth process" :
+			    "session server", status);
 		if ((d = delivery_find(pid)) != NULL) {
 			delivery_done(d, status);
 			continue;
@@ -648,7 +679,7 @@ dispatch(struct pollfd *pfd, size_t nspoll)
 			ipc_write(&L.authipc);
 		/* The auth process never speaks after start-up. */
 		if (pfd[npfd].revents & (POLLIN | POLLHUP | POLLERR))
-			fatalx("auth process: unexpected message or end");
+			auth_lost();
 		npfd++;
 	}
 	/* Sessions started in this round are at the tail, unpolled. */

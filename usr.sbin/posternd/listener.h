@@ -61,7 +61,6 @@ struct listener {
 	struct conf		*conf;
 	int			 root;		/* started as root: chroot */
 	int			 devnull;
-	int			 exefd;		/* this executable */
 	int			 logfd;
 	int			 listenfd[MAX_LISTEN];
 	int			 nlisten;

@@ -20,7 +20,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <syslog.h>
-#include <tls.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -133,19 +132,16 @@ read_file(const char *path, size_t *lenp)
 }
 
 
-/* Load the key pair once here so a mistake shows at start-up. */
+/*
+ * Read the key pair for the session server, which alone parses it (and
+ * stops the daemon at start-up when it is wrong): the listener links no
+ * TLS library.
+ */
 static void
 load_tls(void)
 {
-	struct tls_config	*cfg;
-
 	cert = read_file(L.conf->tls_cert_file, &certlen);
 	key = read_file(L.conf->tls_key_file, &keylen);
-	if (tls_init() == -1 || (cfg = tls_config_new()) == NULL)
-		fatalx("cannot initialize TLS");
-	if (tls_config_set_keypair_mem(cfg, cert, certlen, key, keylen) == -1)
-		fatalx("TLS certificate or key: %s", tls_config_error(cfg));
-	tls_config_free(cfg);
 }
 
 
@@ -199,9 +195,8 @@ start_auth(void)
 
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp) == -1)
 		fatal("socketpair");
-	if ((L.authpid = proc_spawn(L.exefd, ROLE_AUTH, sp[1], -1, -1, -1,
-	    L.devnull, 1)) == -1)
-		fatal("fork");
+	if ((L.authpid = proc_spawn(ROLE_AUTH, sp[1], L.devnull, 1)) == -1)
+		fatal("cannot start the auth process");
 	close(sp[1]);
 	ipc_init(&L.authipc, sp[0]);
 	memset(&ac, 0, sizeof(ac));
@@ -254,8 +249,7 @@ start_server(void)
 
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp) == -1)
 		fatal("socketpair");
-	if ((L.srvpid = proc_spawn(L.exefd, ROLE_SERVER, sp[1], -1, -1,
-	    -1, L.devnull, 0)) == -1)
+	if ((L.srvpid = proc_spawn(ROLE_SERVER, sp[1], L.devnull, 0)) == -1)
 		fatal("cannot start the session server");
 	close(sp[1]);
 	ipc_init(&L.srvipc, sp[0]);
@@ -309,8 +303,8 @@ start_server(void)
 
 
 /*
- * Everything before the first connection, in order: /dev/null and this
- * executable opened once, the delivery command parsed, the chroot and the
+ * Everything before the first connection, in order: /dev/null and the
+ * role executables opened once, the delivery command parsed, the chroot and the
  * key pair checked, the log opened, the sockets bound, the auth process
  * and the session server started.
  */
@@ -329,12 +323,8 @@ listener_setup(struct conf *c)
 		fatal("/dev/null");
 	close(fd);
 
-	/* Children are fresh images of this file, opened once, now. */
-	if ((fd = open("/proc/self/exe", O_RDONLY | O_CLOEXEC)) == -1)
-		fatal("cannot open own executable");
-	if ((L.exefd = fcntl(fd, F_DUPFD_CLOEXEC, 10)) == -1)
-		fatal("fcntl");
-	close(fd);
+	/* Children are fresh images of their executables, opened now. */
+	proc_init(c->auth_user != NULL);
 	if ((len = readlink("/proc/self/exe", self, sizeof(self) - 1)) > 0) {
 		self[len] = '\0';
 		selfdir = dirname(self);

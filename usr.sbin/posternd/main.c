@@ -324,23 +324,15 @@ parse_options(int argc, char *argv[], struct conf *c)
 }
 
 /*
- * One binary, four roles.  The listener re-executes this file for the
- * session server (which forks the sessions) and for the auth process with
- * a role argument that no option can collide with.
+ * The listener.  The session server (which forks the sessions) and the
+ * auth process are executables of their own, posternd-session and
+ * posternd-auth (proc.c); this one takes no role argument.
  */
 int
 main(int argc, char *argv[])
 {
 	struct conf	 conf;
-	enum role	 r;
 
-	if (argc == 3 && strcmp(argv[1], ROLE_FLAG) == 0) {
-		if (proc_role(argv[2], &r) == -1) {
-			log_init("posternd", 0);
-			fatalx("unknown role %s", argv[2]);
-		}
-		return proc_main(r, argv[2]);
-	}
 	log_init("posternd", 0);
 	parse_options(argc, argv, &conf);
 	return listener_main(&conf);

@@ -71,11 +71,16 @@ int	listener_main(struct conf *);
 int	session_server_main(char *);
 int	auth_main(void);
 
-/* proc.c */
+/* roles.c: every role executable */
 const char *role_name(enum role);
-int	proc_role(const char *, enum role *);
-int	proc_main(enum role, char *);
-pid_t	proc_spawn(int, enum role, int, int, int, int, int, int);
+void	role_start(enum role, int, char *[]);
+void	role_tie_to_listener(void);
+
+/* proc.c: the listener starts the others */
+extern const char	posternd_libexec[];	/* libexec.c */
+
+void	proc_init(int);
+pid_t	proc_spawn(enum role, int, int, int);
 
 void	sandbox_prepare(enum role);
 void	sandbox_lockdown(enum role);

@@ -50,7 +50,8 @@ static const struct sb_rule session[] = {
  * this one is the session's plus what forking a session takes: clone with
  * exactly the flags session_server.c passes (no shared memory, no new
  * namespace), putting the connection's descriptors in place, and the
- * calls a new session makes to load its own filter.  Nothing here opens a
+ * calls a new session makes to tie itself to the listener (it dies with
+ * it) and to load its own filter.  Nothing here opens a
  * file, creates a socket, changes a user or runs a program.
  */
 static const struct sb_rule server[] = {
@@ -61,6 +62,8 @@ static const struct sb_rule server[] = {
 	SB_ALLOW(close_range),
 	SB_ARGEQ(prctl, 0, ~0ULL, PR_SET_NO_NEW_PRIVS),
 	SB_ARGEQ(prctl, 0, ~0ULL, PR_SET_DUMPABLE),
+	SB_ARGEQ(prctl, 0, ~0ULL, PR_SET_PDEATHSIG),
+	SB_ALLOW(getppid),
 	SB_ARGEQ(prlimit64, 1, ~0ULL, RLIMIT_CORE),
 	SB_ARGEQ(seccomp, 0, ~0ULL, SECCOMP_SET_MODE_FILTER),
 };

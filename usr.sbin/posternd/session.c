@@ -432,6 +432,8 @@ session_prepare(struct ipc *chan)
 		    setresgid(gid, gid, gid) == -1 ||
 		    setresuid(uid, uid, uid) == -1)
 			fatal("cannot drop privileges");
+		/* The change of user cleared the tie. */
+		role_tie_to_listener();
 	}
 	z_config_clear(&zc);
 #ifndef SB_SANITIZER
@@ -468,8 +470,8 @@ session_run(const char *peer)
 		fatalx("%s", err);
 	sandbox_lockdown(ROLE_SESSION);
 
-	if ((sconf.peer = strdup(peer)) == NULL)
-		fatal("strdup");
+	/* The server's buffer: a session never returns into the server. */
+	sconf.peer = peer;
 	c->in = FD_CLIENT_IN;
 	c->out = FD_CLIENT_OUT;
 	(void)fcntl(c->in, F_SETFL, fcntl(c->in, F_GETFL) | O_NONBLOCK);

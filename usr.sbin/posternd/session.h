@@ -39,7 +39,7 @@ struct sconf {
 	uint32_t	 max_line_length;
 	uint64_t	 max_message_size;
 	const char	*domain;
-	char		*peer;		/* "1.2.3.4", "IPv6:::1" or "" */
+	const char	*peer;		/* "1.2.3.4", "IPv6:::1" or "" */
 };
 
 /* What the delivery came to. */

@@ -38,6 +38,8 @@ struct request {
 	int	 out;
 };
 
+#define PEER_MAX	64		/* the listener's are shorter */
+
 static struct ipc	 chan;		/* to the listener */
 
 static void
@@ -69,6 +71,8 @@ fork_session(const struct request *r, int sfd, const char *peer,
 	    NULL, 0UL);
 	if (pid != 0)
 		return (pid_t)pid;
+	/* A fork clears the tie, which binds the session to its parent. */
+	role_tie_to_listener();
 
 	/*
 	 * Every descriptor received is above FD_AUTH (the slots are held
@@ -119,7 +123,8 @@ session_server_main(char *rolearg)
 	struct request	 r = { -1, -1, -1 };
 	struct ipc_msg	 m;
 	struct ipc_cur	 c;
-	char		*peer = NULL;
+	/* Not malloc'd: a write to the heap after a fork copies its page. */
+	static char	 peer[PEER_MAX];
 	pid_t		 pid;
 	int		 fd;
 
@@ -190,15 +195,13 @@ session_server_main(char *rolearg)
 			break;
 		case MSG_Z_FORK:
 			if (r.in == -1 || m.fd == -1 ||
-			    ipc_cur_str(&c, &peer) == -1 || peer == NULL ||
+			    ipc_cur_strbuf(&c, peer, sizeof(peer)) == -1 ||
 			    ipc_cur_end(&c) == -1)
 				fatalx("bad session request");
 			if ((pid = fork_session(&r, m.fd, peer, rolearg)) == -1)
 				log_warn("session server: clone");
 			close(m.fd);
 			request_clear(&r);
-			free(peer);
-			peer = NULL;
 			answer(pid == -1 ? 0 : (uint32_t)pid);
 			break;
 		default:

@@ -574,7 +574,13 @@ static void
 cmd_data(struct smtp *s, const char *arg)
 {
 	struct conn	*c = s->c;
-	static struct wbuf	*w;
+	/*
+	 * In bss, not from malloc: the server's heap, shared with the
+	 * session until written, is left alone (each page malloc writes
+	 * to is copied), and the pages the message goes through are fresh.
+	 */
+	static struct wbuf	 wb;
+	struct wbuf		*w = &wb;
 	struct result	 res;
 	uint64_t	 size = 0;
 	int		 r, flags;
@@ -595,8 +601,6 @@ cmd_data(struct smtp *s, const char *arg)
 		return;
 	}
 	conn_reply(c, "354 End data with <CR><LF>.<CR><LF>");
-	if (w == NULL && (w = malloc(sizeof(*w))) == NULL)
-		fatal("malloc");
 	w->fd = session_data_fd();
 	w->len = 0;
 	w->failed = 0;
