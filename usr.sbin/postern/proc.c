@@ -15,6 +15,7 @@
 
 #include "log.h"
 #include "proc.h"
+#include "roleexec.h"
 #include "roles.h"
 #include "sysmode.h"
 
@@ -50,54 +51,25 @@ proc_sigchld_fd(void)
 }
 
 /*
- * Who may own a role executable: root, or whoever owns this program (a
- * build tree, which runs its roles from where they were built).  A role
- * is trusted exactly as much as the program that starts it.
- */
-static uid_t
-trusted_owner(void)
-{
-	struct stat	 st;
-
-	if (stat("/proc/self/exe", &st) == -1 &&
-	    stat(PATH_POSTERN, &st) == -1)
-		return 0;
-	return st.st_uid;
-}
-
-/*
- * Open the executable of a role and check it: a regular file that only
- * its owner may change, that owner trusted, and, when this program was
- * started setgid, itself setgid to the same group, so that the child is
- * born as protected from the user as the parent was (see sysmode.h).
+ * Open the executable of a role and check it (roleexec_open) and, when
+ * this program was started setgid, that it is setgid to the same group,
+ * so that the child is born as protected from the user as the parent was
+ * (see sysmode.h).
  */
 static int
 open_role(const char *name, uid_t owner)
 {
 	struct stat	 st;
-	char		 path[PATH_MAX];
-	int		 fd, nfd;
+	char		 exe[64];
+	int		 fd;
 
-	if (snprintf(path, sizeof(path), "%s/postern-%s", postern_libexec,
-	    name) >= (int)sizeof(path))
-		fatalx("%s/postern-%s: path too long", postern_libexec, name);
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) == -1)
-		fatal("cannot open %s", path);
-	if (fstat(fd, &st) == -1)
-		fatal("%s", path);
-	if (!S_ISREG(st.st_mode) || (st.st_uid != 0 && st.st_uid != owner) ||
-	    (st.st_mode & (S_IWGRP | S_IWOTH)))
-		fatalx("%s: must be a regular file of root (or of this "
-		    "program's owner) that no one else may write", path);
+	snprintf(exe, sizeof(exe), "postern-%s", name);
+	fd = roleexec_open(postern_libexec, exe, owner, &st);
 	if (sysmode_active() && (!(st.st_mode & S_ISGID) ||
 	    st.st_gid != sysmode_group()))
-		fatalx("%s: must be setgid to the group of this program",
-		    path);
-	/* Out of the way of the descriptors children are given. */
-	if ((nfd = fcntl(fd, F_DUPFD_CLOEXEC, 10)) == -1)
-		fatal("fcntl");
-	close(fd);
-	return nfd;
+		fatalx("%s/%s: must be setgid to the group of this program",
+		    postern_libexec, exe);
+	return fd;
 }
 
 /*
@@ -108,7 +80,7 @@ open_role(const char *name, uid_t owner)
 void
 proc_init(void)
 {
-	uid_t	 owner = trusted_owner();
+	uid_t	 owner = roleexec_owner(PATH_POSTERN);
 
 	exefd[ROLE_READER] = open_role(role_name(ROLE_READER), owner);
 	exefd[ROLE_SECRETS] = open_role(role_name(ROLE_SECRETS), owner);

@@ -20,6 +20,7 @@
 #include "command.h"
 #include "log.h"
 #include "posternd.h"
+#include "roleexec.h"
 
 #ifndef PATH_POSTERND
 #define PATH_POSTERND	"/usr/local/sbin/posternd"
@@ -42,51 +43,6 @@ role_exe(enum role r)
 }
 
 /*
- * Who may own a role executable: root, or whoever owns this program (a
- * build tree, which runs its roles from where they were built).  A role
- * is trusted exactly as much as the program that starts it.
- */
-static uid_t
-trusted_owner(void)
-{
-	struct stat	 st;
-
-	if (stat("/proc/self/exe", &st) == -1 &&
-	    stat(PATH_POSTERND, &st) == -1)
-		return 0;
-	return st.st_uid;
-}
-
-/*
- * Open the executable of a role and check it: a regular file that only
- * its owner may change, and that owner trusted.
- */
-static int
-open_role(enum role r, uid_t owner)
-{
-	struct stat	 st;
-	char		 path[PATH_MAX];
-	int		 fd, nfd;
-
-	if (snprintf(path, sizeof(path), "%s/%s", posternd_libexec,
-	    role_exe(r)) >= (int)sizeof(path))
-		fatalx("%s/%s: path too long", posternd_libexec, role_exe(r));
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) == -1)
-		fatal("cannot open %s", path);
-	if (fstat(fd, &st) == -1)
-		fatal("%s", path);
-	if (!S_ISREG(st.st_mode) || (st.st_uid != 0 && st.st_uid != owner) ||
-	    (st.st_mode & (S_IWGRP | S_IWOTH)))
-		fatalx("%s: must be a regular file of root (or of this "
-		    "program's owner) that no one else may write", path);
-	/* Out of the way of the descriptors children are given. */
-	if ((nfd = fcntl(fd, F_DUPFD_CLOEXEC, 10)) == -1)
-		fatal("fcntl");
-	close(fd);
-	return nfd;
-}
-
-/*
  * Children are fresh images of the role executables, found through a
  * path fixed when building (never argv[0] or $PATH): open them once,
  * before anything else can change what the names point to.  The auth
@@ -95,11 +51,14 @@ open_role(enum role r, uid_t owner)
 void
 proc_init(int auth)
 {
-	uid_t	 owner = trusted_owner();
+	struct stat	 st;
+	uid_t		 owner = roleexec_owner(PATH_POSTERND);
 
-	exefd[ROLE_SERVER] = open_role(ROLE_SERVER, owner);
+	exefd[ROLE_SERVER] = roleexec_open(posternd_libexec,
+	    role_exe(ROLE_SERVER), owner, &st);
 	if (auth)
-		exefd[ROLE_AUTH] = open_role(ROLE_AUTH, owner);
+		exefd[ROLE_AUTH] = roleexec_open(posternd_libexec,
+		    role_exe(ROLE_AUTH), owner, &st);
 }
 
 /*
