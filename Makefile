@@ -52,10 +52,9 @@ PKGS =		libtls libcrypto libbsd-overlay libseccomp libsasl2
 PKG_CFLAGS !=	pkg-config --cflags ${PKGS} 2>/dev/null || true
 PKG_LIBS !=	pkg-config --libs ${PKGS} 2>/dev/null || true
 # Each of postern's executables links only what its role uses.
-# libbsd linked in, not mapped, as in the GNUmakefile.
+# libbsd and libseccomp linked in, not mapped, as in the GNUmakefile.
 BASE_LIBS !=	echo "-Wl,-Bstatic $$(pkg-config --libs --static \
-		    libbsd-overlay 2>/dev/null) -Wl,-Bdynamic \
-		    $$(pkg-config --libs libseccomp 2>/dev/null)"
+		    libbsd-overlay libseccomp 2>/dev/null) -Wl,-Bdynamic"
 TLS_LIBS !=	pkg-config --libs libtls libcrypto 2>/dev/null || true
 SASL_LIBS !=	pkg-config --libs libsasl2 libcrypto 2>/dev/null || true
 DEPS =		sh regress/deps.sh
