@@ -1,10 +1,15 @@
 #include <sys/types.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
 
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
+#include <limits.h>
 #include <pwd.h>
+#include <sched.h>
 #include <signal.h>
 #include <spawn.h>
 #include <stdio.h>
@@ -388,6 +393,107 @@ command_spawn(pid_t *pid, const char *path,
 	return rc;
 }
 
+#ifdef __linux__
+/*
+ * What the child of command_start() needs; it lives in the listener's
+ * memory, which the child shares until its execve.
+ */
+struct start {
+	const struct command	*c;
+	char			**argv;
+	int			 in, out, err;
+	int			 error;		/* errno of a failed start */
+};
+
+/*
+ * The child's own stack.  The listener is single-threaded and stopped
+ * until the child has executed the command or exited (CLONE_VFORK), so
+ * one stack serves every delivery; being in bss, its pages are faulted in
+ * once, where posix_spawn maps and unmaps a fresh stack for each child
+ * (the unmap flushes the TLB of every CPU the listener ran on).
+ */
+static _Alignas(16) unsigned char start_stack[32768];
+
+/*
+ * In the child, on start_stack, sharing the listener's memory but not its
+ * signal handlers (no CLONE_SIGHAND): put the listener's caught and
+ * ignored signals back to the default while every signal is still
+ * blocked, so that no handler of the listener ever runs here, then
+ * unblock them all, set up the descriptors and run the command.  Only
+ * system calls: no allocation, no stdio, nothing that takes a lock.
+ */
+static int
+start_child(void *arg)
+{
+	static const int	 sigs[] = {
+		SIGCHLD, SIGTERM, SIGINT, SIGPIPE, SIGHUP
+	};
+	struct start		*st = arg;
+	struct sigaction	 sa;
+	struct rlimit		 rl;
+	sigset_t		 none;
+	size_t			 i;
+	int			 fd;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = SIG_DFL;
+	for (i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
+		if (sigaction(sigs[i], &sa, NULL) == -1)
+			goto fail;
+	sigemptyset(&none);
+	if (setsid() == -1 ||
+	    sigprocmask(SIG_SETMASK, &none, NULL) == -1 ||
+	    dup2(st->in, STDIN_FILENO) == -1 ||
+	    dup2(st->out, STDOUT_FILENO) == -1 ||
+	    dup2(st->err, STDERR_FILENO) == -1)
+		goto fail;
+	/* closefrom() may fall back to opendir(), which allocates. */
+	if (syscall(SYS_close_range, STDERR_FILENO + 1, ~0U, 0) == -1) {
+		if (getrlimit(RLIMIT_NOFILE, &rl) == -1)
+			goto fail;
+		for (fd = STDERR_FILENO + 1; (rlim_t)fd < rl.rlim_cur &&
+		    fd < INT_MAX; fd++)
+			(void)close(fd);
+	}
+	execve(st->c->path, st->argv, st->c->envp);
+fail:
+	st->error = errno;
+	_exit(EXIT_NOEXEC);
+}
+
+/*
+ * A vfork on a stack of our own: the listener's pages are shared, not
+ * copied, and the listener waits until the command runs.  Every signal
+ * is blocked across the clone so that none is handled in the child
+ * before its handlers are reset.  Returns the pid, or -1 with errno set
+ * (the failed child reaped).
+ */
+static pid_t
+start_vfork(const struct command *c, char **argv, int in, int out, int err)
+{
+	struct start	 st = { c, argv, in, out, err, 0 };
+	sigset_t	 all, old;
+	pid_t		 pid;
+	int		 saved;
+
+	sigfillset(&all);
+	if (sigprocmask(SIG_SETMASK, &all, &old) == -1)
+		return -1;
+	pid = clone(start_child, start_stack + sizeof(start_stack),
+	    CLONE_VM | CLONE_VFORK | SIGCHLD, &st);
+	saved = errno;
+	if (pid != -1 && st.error != 0) {
+		while (waitpid(pid, NULL, 0) == -1 && errno == EINTR)
+			;
+		saved = st.error;
+		pid = -1;
+	}
+	sigprocmask(SIG_SETMASK, &old, NULL);
+	errno = saved;
+	return pid;
+}
+#endif
+
 /*
  * Start the command in a session and process group of its own (so a
  * time-out can stop everything it started) with the message on stdin,
@@ -398,12 +504,17 @@ pid_t
 command_start(const struct command *c, char **argv, int in, int errfd,
     int null)
 {
+#ifndef __linux__
 	posix_spawn_file_actions_t	 fa;
 	pid_t				 pid;
 	int				 rc;
+#endif
 
 	if (c->setuser)
 		return start_as_user(c, argv, in, null, errfd);
+#ifdef __linux__
+	return start_vfork(c, argv, in, null, errfd == -1 ? null : errfd);
+#else
 	if ((rc = posix_spawn_file_actions_init(&fa)) != 0) {
 		errno = rc;
 		return -1;
@@ -426,4 +537,5 @@ command_start(const struct command *c, char **argv, int in, int errfd,
 		return -1;
 	}
 	return pid;
+#endif
 }
