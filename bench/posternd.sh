@@ -8,6 +8,8 @@
 # into bench/work/pkg), cc, msmtp (msmtpd's libraries) and a free loopback.
 # Knobs: BENCH_SESSIONS (20), BENCH_MESSAGES (2000), BENCH_SIZE (10240),
 # BENCH_WIDE (200: concurrent connections of the second posternd run).
+# First it measures the ceiling of the machine (bench/ceiling.c): how
+# fast the command alone can be started, which bounds both servers.
 # Exit status: 0 measured, 1 posternd lost messages or smtp-source failed,
 # 2 could not run (bench/run.sh calls this and tells the two apart).
 set -u
@@ -62,6 +64,8 @@ rm -rf "$W" && mkdir -p "$W/empty" || die "cannot make $W"
 chmod 755 "$W/empty"
 $CC -O2 -DCOUNT_FILE="\"$W/count\"" -o "$W/drain" \
     "$top/bench/posternd-drain.c" || die "cannot build the drain"
+$CC -O2 -D_GNU_SOURCE -o "$W/ceiling" "$top/bench/ceiling.c" ||
+    die "cannot build bench/ceiling.c"
 
 free_port() {
 	"$PY" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
@@ -132,17 +136,37 @@ series() {
 
 echo "smtp-source, $SESSIONS concurrent sessions, $MESSAGES messages of $SIZE bytes,"
 echo "command: $W/drain -f %F -- (reads the message, exits 0)"
+
+# What the machine allows (bench/ceiling.c): the command alone, started
+# back to back by as many processes as there are CPUs, is the most any
+# server can deliver; with a sandboxed process forked per message besides,
+# the most a server with one such process per connection can.
+JOBS=$(getconf _NPROCESSORS_ONLN 2>/dev/null || echo 2)
+ceiling() {
+	: >"$W/count"
+	"$W/ceiling" "$@" -j "$JOBS" -n "$MESSAGES" -s "$SIZE" -- "$W/drain" \
+	    -f sender@example.org -- rcpt@example.net | sed -n 's/.*rate=\([0-9]*\).*/\1/p'
+}
+c_cmd=$(ceiling)
+c_conn=$(ceiling -c)
+[ -n "$c_cmd" ] && [ -n "$c_conn" ] || die "bench/ceiling.c failed"
+echo "ceiling on this machine, no SMTP and no server ($JOBS processes, bench/ceiling.c):"
+printf '  %-22s %6s msgs/s  (no server can deliver more)\n' "command alone" "$c_cmd"
+printf '  %-22s %6s msgs/s  (nor one with a sandboxed process per connection)\n' \
+    "command + forked child" "$c_conn"
+
 FLAGS=
-# goal: the line that says whether posternd reached three times msmtpd's rate
+# goal CEILING: whether posternd reached three times msmtpd's rate, and
+# how far the ceiling of this machine is above msmtpd
 goal() {
 	g=$("$PY" -c 'import sys; print("met" if float(sys.argv[1]) >= 3 * float(sys.argv[2]) else "NOT met")' "$p_rate" "$m_rate")
-	echo "  goal      posternd >= 3x msmtpd: $g"
+	echo "  goal      posternd >= 3x msmtpd: $g (ceiling $(ratio "$1" "$m_rate") msmtpd; posternd at $("$PY" -c 'import sys; print("%.0f%%" % (100 * float(sys.argv[1]) / max(float(sys.argv[2]), 1)))' "$p_rate" "$1") of it)"
 }
 series "one connection per message (smtp-source default):" ""
-goal
+goal "$c_conn"
 FLAGS=-d
 series "messages sent over the $SESSIONS open sessions (smtp-source -d):" "-d"
-goal
+goal "$c_cmd"
 
 set -- $(run posternd-wide "$WIDE" "$MESSAGES" "$P1")
 w_rate=$(rate "$1" "$2" "$3")
