@@ -612,6 +612,60 @@ def t_exitcodes(d):
     ok(z, "no zombie and no command left behind", d.children())
 
 
+def t_command_unstartable():
+    """The command goes, or loses its x bit, while posternd runs."""
+    cdir = os.path.join(WORK, "unstartable-cmd")
+    shutil.rmtree(cdir, ignore_errors=True)
+    os.makedirs(cdir)
+    os.chmod(cdir, 0o755)
+    cmd = os.path.join(cdir, "deliver")
+
+    def install():
+        with open(cmd + ".new", "w") as f:
+            f.write("#!/bin/sh\nexec %s %s %s \"$@\"\n" %
+                    (PY, RECORD, d.out))
+        os.chmod(cmd + ".new", 0o755)
+        os.rename(cmd + ".new", cmd)
+
+    d = Daemon("unstartable", command="%s -f %%F --" % cmd, start=False)
+    install()
+    d.start()
+    smtp_send(d.port, "a@example.org", ["first@example.net"])
+    d.wait_records(1)
+    got = []
+    for how in ("removed", "not executable", "not a program"):
+        if how == "removed":
+            os.unlink(cmd)
+        elif how == "not executable":
+            install()
+            os.chmod(cmd, 0o644)
+        else:
+            with open(cmd, "wb") as f:
+                f.write(b"\x7fELF garbage")
+            os.chmod(cmd, 0o755)
+        try:
+            smtp_send(d.port, "a@example.org", ["lost@example.net"])
+            got.append((how, 250))
+        except smtplib.SMTPDataError as e:
+            got.append((how, e.smtp_code, e.smtp_error[:32]))
+    ok(got == [(h, 451, b"4.3.0 Cannot start pipe command")
+               for h in ("removed", "not executable", "not a program")],
+       "a command that cannot be started: 451 4.3.0 for each message", got)
+    ok(d.logtext().count("cannot start pipe command") >= 3,
+       "each failed start is logged with its reason",
+       d.logtext()[-600:])
+    install()
+    smtp_send(d.port, "a@example.org", ["again@example.net"])
+    recs = d.wait_records(2)
+    ok(d.p.poll() is None and [r["argv"][-1] for r in recs] ==
+       ["first@example.net", "again@example.net"],
+       "posternd goes on delivering once the command is back, and none "
+       "of the refused messages reached anything", [r["argv"] for r in recs])
+    ok(wait_for(lambda: not d.zombies()), "no zombie of a failed start",
+       d.children())
+    d.stop()
+
+
 def t_received(d):
     k = d.count()
     for helo in ["[127.0.0.1]", "evil(x)\tX-Forged:", "a:b"]:
@@ -1462,6 +1516,7 @@ def main():
         t_received(d)
         t_exitcodes(d)
         d.stop()
+        t_command_unstartable()
         t_limits()
         t_client_reset()
         t_size_every_byte()
