@@ -612,6 +612,23 @@ def t_exitcodes(d):
     ok(z, "no zombie and no command left behind", d.children())
 
 
+def t_command_state(d):
+    """What the command starts with besides its descriptors."""
+    k = d.count()
+    smtp_send(d.port, "a@example.org", ["state@example.net"])
+    r = d.wait_records(k + 1)[k]
+    blk = int(r["sigblk"], 16)
+    ign = int(r["sigign"], 16)
+    # Python ignores SIGPIPE and SIGXFSZ itself; SIGHUP is the listener's.
+    hup = 1 << (signal.SIGHUP - 1)
+    ok(blk == 0 and not ign & hup,
+       "the command starts with no signal blocked and SIGHUP at its default",
+       (r["sigblk"], r["sigign"]))
+    ok(r["sid"] == r["pid"] and r["pgid"] == r["pid"],
+       "the command leads a session and process group of its own",
+       (r["pid"], r["sid"], r["pgid"]))
+
+
 def t_command_unstartable():
     """The command goes, or loses its x bit, while posternd runs."""
     cdir = os.path.join(WORK, "unstartable-cmd")
@@ -1515,6 +1532,7 @@ def main():
         t_disconnect(d)
         t_received(d)
         t_exitcodes(d)
+        t_command_state(d)
         d.stop()
         t_command_unstartable()
         t_limits()
