@@ -10,6 +10,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <seccomp.h>
 #include <stdlib.h>
 #include <string.h>
@@ -98,11 +99,27 @@ const size_t sandbox_nsanitizer = sizeof(sandbox_sanitizer) /
  * can be gained through exec, no core file or ptrace attach can expose its
  * memory.
  */
+/*
+ * The descriptor limit, read before the filter goes on, for
+ * sandbox_closefrom's loop.
+ */
+static rlim_t	 fd_limit;
+
+static void
+fd_limit_read(void)
+{
+	struct rlimit	 rl;
+
+	if (fd_limit == 0 && getrlimit(RLIMIT_NOFILE, &rl) == 0)
+		fd_limit = rl.rlim_cur;
+}
+
 void
 sandbox_harden(void)
 {
 	struct rlimit	 rl = { 0, 0 };
 
+	fd_limit_read();
 	sandbox_leak_check();
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == -1)
 		fatal("prctl(PR_SET_NO_NEW_PRIVS)");
@@ -126,10 +143,22 @@ sandbox_leak_check(void)
 #endif
 }
 
+/*
+ * closefrom() that works under a filter: close_range, and where it fails
+ * (a kernel before 5.9, a container's filter that refuses it) a close of
+ * each number below the descriptor limit, never the C library's fallback,
+ * which opens /proc/self/fd (no filter here allows it; glibc then aborts).
+ */
 void
 sandbox_closefrom(int lowfd)
 {
-	closefrom(lowfd);
+	rlim_t	 fd;
+
+	if (syscall(SYS_close_range, (unsigned int)lowfd, ~0U, 0) == 0)
+		return;
+	fd_limit_read();
+	for (fd = (rlim_t)lowfd; fd < fd_limit && fd < INT_MAX; fd++)
+		(void)close((int)fd);
 }
 
 /* A rule of a role's own table without argument replaces the common one. */

@@ -629,6 +629,47 @@ def t_command_state(d):
        (r["pid"], r["sid"], r["pgid"]))
 
 
+def t_command_inherited():
+    """What posternd inherits does not reach the command."""
+    # Started with signals ignored, as under nohup or a careless parent:
+    # exec keeps SIG_IGN, so posternd must undo it for the command.
+    d = Daemon("ignored", start=False)
+    d.argv = ["/bin/sh", "-c", "trap '' QUIT USR1 ALRM TSTP; exec \"$@\"",
+              "sh"] + d.argv
+    d.start()
+    smtp_send(d.port, "a@example.org", ["ign@example.net"])
+    r = d.wait_records(1)[0]
+    ign = int(r["sigign"], 16)
+    bits = [s for s in (signal.SIGQUIT, signal.SIGUSR1, signal.SIGALRM,
+                        signal.SIGTSTP) if ign & (1 << (s - 1))]
+    ok(not bits, "signals posternd was started with ignored are at their "
+       "default in the command", (r["sigign"], bits))
+    d.stop()
+
+    # Where close_range(2) fails (kernels before 5.9), the command still
+    # gets no descriptor of the listener's.
+    helper = os.path.join(WORK, "noclose_range")
+    p = subprocess.run(["cc", "-o", helper,
+                        os.path.join(HERE, "noclose_range.c")],
+                       capture_output=True)
+    if p.returncode != 0:
+        ok(False, "noclose_range builds", p.stderr.decode())
+        return
+    # Descriptor 7, open without close-on-exec, is posternd's inheritance:
+    # only the close in the command's child keeps it from the command.
+    d = Daemon("noclose", start=False)
+    d.argv = [helper, "/bin/sh", "-c", "exec 7</dev/null; exec \"$@\"",
+              "sh"] + d.argv
+    d.start()
+    smtp_send(d.port, "a@example.org", ["fds@example.net"])
+    r = d.wait_records(1)[0]
+    ok(sorted(r["fds"]) == ["0", "1", "2"] and
+       proc_status(d.p.pid).get("Seccomp") == "2",
+       "without close_range the command still has only stdin, stdout and "
+       "stderr", r["fds"])
+    d.stop()
+
+
 def t_command_unstartable():
     """The command goes, or loses its x bit, while posternd runs."""
     cdir = os.path.join(WORK, "unstartable-cmd")
@@ -1535,6 +1576,7 @@ def main():
         t_command_state(d)
         d.stop()
         t_command_unstartable()
+        t_command_inherited()
         t_limits()
         t_client_reset()
         t_size_every_byte()

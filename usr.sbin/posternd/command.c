@@ -4,6 +4,7 @@
 #include <sys/syscall.h>
 #include <sys/wait.h>
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
@@ -326,35 +327,165 @@ command_argv_free(char **argv)
 	free(argv);
 }
 
+/*
+ * The signals a program the listener starts gets back at their default:
+ * those the listener catches (its handlers must never run in a child
+ * that shares its memory, and exec resets them only at the end) or
+ * ignores, and those posternd was started with ignored, which exec would
+ * hand on (a command's alarm() would never ring).
+ */
+static void
+signals_changed(sigset_t *set)
+{
+	struct sigaction	 sa;
+	int			 sig;
+
+	sigemptyset(set);
+	/* The listener's own, even before it has set them up. */
+	sigaddset(set, SIGCHLD);
+	sigaddset(set, SIGTERM);
+	sigaddset(set, SIGINT);
+	sigaddset(set, SIGPIPE);
+	sigaddset(set, SIGHUP);
+	for (sig = 1; sig < NSIG; sig++)
+		if (sigaction(sig, NULL, &sa) == 0 && sa.sa_handler != SIG_DFL)
+			sigaddset(set, sig);
+}
+
+/*
+ * For the delivery command, read once: the first message comes after the
+ * listener has set up its signals, which never change afterwards.
+ */
+static const sigset_t *
+command_signals(void)
+{
+	static sigset_t	 set;
+	static int	 done;
+
+	if (!done) {
+		signals_changed(&set);
+		done = 1;
+	}
+	return &set;
+}
+
+/*
+ * In a child about to exec: the signals of set back at their default,
+ * then none blocked.  System calls only.
+ */
+static int
+signals_reset(const sigset_t *set)
+{
+	struct sigaction	 sa;
+	sigset_t		 none;
+	int			 sig;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = SIG_DFL;
+	for (sig = 1; sig < NSIG; sig++)
+		if (sigismember(set, sig) == 1 &&
+		    sigaction(sig, &sa, NULL) == -1)
+			return -1;
+	sigemptyset(&none);
+	return sigprocmask(SIG_SETMASK, &none, NULL);
+}
+
+/*
+ * dup2, but also when from already is to: dup2 then does nothing, and
+ * the descriptor would keep its close-on-exec flag.
+ */
+static int
+fd_move(int from, int to)
+{
+	if (from == to)
+		return fcntl(to, F_SETFD, 0);
+	return dup2(from, to) == -1 ? -1 : 0;
+}
+
+/*
+ * Close every descriptor above STDERR_FILENO without allocating (a child
+ * sharing the listener's memory cannot call malloc): close_range, and on
+ * kernels without it (before 5.9) or under a filter that refuses it, the
+ * numbers /proc/self/fd lists, read into a buffer on the stack.  Only
+ * without /proc every number below the descriptor limit, which can be
+ * slow.
+ */
+static int
+close_above_stderr(void)
+{
+#ifdef __linux__
+	_Alignas(8) char	 buf[1024];
+	struct dirent64		*d;
+	struct rlimit		 rl;
+	ssize_t			 n, off;
+	long			 fd;
+	int			 dfd, closed;
+	char			*p;
+
+	if (syscall(SYS_close_range, STDERR_FILENO + 1, ~0U, 0) == 0)
+		return 0;
+	n = -1;
+	if ((dfd = open("/proc/self/fd", O_RDONLY | O_DIRECTORY |
+	    O_CLOEXEC)) != -1) {
+		do {
+			closed = 0;
+			if (lseek(dfd, 0, SEEK_SET) == -1)
+				break;
+			while ((n = getdents64(dfd, buf, sizeof(buf))) > 0) {
+				for (off = 0; off < n; off += d->d_reclen) {
+					d = (struct dirent64 *)(buf + off);
+					for (fd = 0, p = d->d_name; *p >= '0' &&
+					    *p <= '9' && fd <= INT_MAX; p++)
+						fd = fd * 10 + (*p - '0');
+					if (p == d->d_name || *p != '\0' ||
+					    fd <= STDERR_FILENO ||
+					    fd > INT_MAX || fd == dfd)
+						continue;
+					(void)close((int)fd);
+					closed = 1;
+				}
+			}
+		} while (closed && n == 0);
+		(void)close(dfd);
+		if (n == 0)
+			return 0;
+	}
+	if (getrlimit(RLIMIT_NOFILE, &rl) == -1)
+		return -1;
+	for (fd = STDERR_FILENO + 1; (rlim_t)fd < rl.rlim_cur && fd < INT_MAX;
+	    fd++)
+		(void)close((int)fd);
+	return 0;
+#else
+	/* A system call on OpenBSD. */
+	closefrom(STDERR_FILENO + 1);
+	return 0;
+#endif
+}
+
 /* The user switch needs fork: posix_spawn cannot drop privileges. */
 static pid_t
 start_as_user(const struct command *c, char **argv, int in, int null,
     int errfd)
 {
-	sigset_t	 none;
+	const sigset_t	*reset = command_signals();
 	pid_t		 pid;
 
 	if ((pid = fork()) != 0)
 		return pid;
-	setsid();
-	signal(SIGPIPE, SIG_DFL);
-	signal(SIGCHLD, SIG_DFL);
-	signal(SIGTERM, SIG_DFL);
-	signal(SIGINT, SIG_DFL);
-	signal(SIGHUP, SIG_DFL);
-	sigemptyset(&none);
-	sigprocmask(SIG_SETMASK, &none, NULL);
+	if (setsid() == -1 || signals_reset(reset) == -1)
+		_exit(EX_OSERR);
 	if (setgroups((size_t)c->ngroups, c->groups) == -1 ||
 	    setresgid(c->gid, c->gid, c->gid) == -1 ||
 	    setresuid(c->uid, c->uid, c->uid) == -1)
 		_exit(EX_OSERR);
 	if (errfd == -1)
 		errfd = null;
-	if (dup2(in, STDIN_FILENO) == -1 ||
-	    dup2(null, STDOUT_FILENO) == -1 ||
-	    dup2(errfd, STDERR_FILENO) == -1)
+	if (fd_move(in, STDIN_FILENO) == -1 ||
+	    fd_move(null, STDOUT_FILENO) == -1 ||
+	    fd_move(errfd, STDERR_FILENO) == -1 ||
+	    close_above_stderr() == -1)
 		_exit(EX_OSERR);
-	closefrom(STDERR_FILENO + 1);
 	execve(c->path, argv, c->envp);
 	_exit(EXIT_NOEXEC);
 }
@@ -362,8 +493,7 @@ start_as_user(const struct command *c, char **argv, int in, int null,
 /*
  * posix_spawn (a vfork underneath, which spares the listener's pages a
  * fork's copy-on-write) with the signal state a new program expects:
- * nothing blocked, and SIGPIPE and SIGHUP, which the listener ignores,
- * back to the default; exec resets only the caught ones.  flags adds to
+ * nothing blocked, nothing ignored (signals_changed()).  flags adds to
  * the attributes.  Returns 0 or an errno value, as posix_spawn does.
  */
 int
@@ -376,9 +506,7 @@ command_spawn(pid_t *pid, const char *path,
 	int			 rc;
 
 	sigemptyset(&none);
-	sigemptyset(&deflt);
-	sigaddset(&deflt, SIGPIPE);
-	sigaddset(&deflt, SIGHUP);
+	signals_changed(&deflt);
 	if ((rc = posix_spawnattr_init(&sa)) != 0)
 		return rc;
 	rc = posix_spawnattr_setflags(&sa, (short)(flags |
@@ -401,6 +529,7 @@ command_spawn(pid_t *pid, const char *path,
 struct start {
 	const struct command	*c;
 	char			**argv;
+	const sigset_t		*reset;		/* back to the default */
 	int			 in, out, err;
 	int			 error;		/* errno of a failed start */
 };
@@ -420,45 +549,26 @@ static _Alignas(16) unsigned char start_stack[32768];
  * ignored signals back to the default while every signal is still
  * blocked, so that no handler of the listener ever runs here, then
  * unblock them all, set up the descriptors and run the command.  Only
- * system calls: no allocation, no stdio, nothing that takes a lock.
+ * system calls: no allocation, no stdio, nothing that takes a lock.  A
+ * failed start returns (clone's wrapper then ends the child) rather than
+ * calling _exit, which AddressSanitizer would take for a jump off a stack
+ * it does not know.
  */
 static int
 start_child(void *arg)
 {
-	static const int	 sigs[] = {
-		SIGCHLD, SIGTERM, SIGINT, SIGPIPE, SIGHUP
-	};
-	struct start		*st = arg;
-	struct sigaction	 sa;
-	struct rlimit		 rl;
-	sigset_t		 none;
-	size_t			 i;
-	int			 fd;
+	struct start	*st = arg;
 
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = SIG_DFL;
-	for (i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
-		if (sigaction(sigs[i], &sa, NULL) == -1)
-			goto fail;
-	sigemptyset(&none);
-	if (setsid() == -1 ||
-	    sigprocmask(SIG_SETMASK, &none, NULL) == -1 ||
-	    dup2(st->in, STDIN_FILENO) == -1 ||
-	    dup2(st->out, STDOUT_FILENO) == -1 ||
-	    dup2(st->err, STDERR_FILENO) == -1)
+	if (signals_reset(st->reset) == -1 || setsid() == -1 ||
+	    fd_move(st->in, STDIN_FILENO) == -1 ||
+	    fd_move(st->out, STDOUT_FILENO) == -1 ||
+	    fd_move(st->err, STDERR_FILENO) == -1 ||
+	    close_above_stderr() == -1)
 		goto fail;
-	/* closefrom() may fall back to opendir(), which allocates. */
-	if (syscall(SYS_close_range, STDERR_FILENO + 1, ~0U, 0) == -1) {
-		if (getrlimit(RLIMIT_NOFILE, &rl) == -1)
-			goto fail;
-		for (fd = STDERR_FILENO + 1; (rlim_t)fd < rl.rlim_cur &&
-		    fd < INT_MAX; fd++)
-			(void)close(fd);
-	}
 	execve(st->c->path, st->argv, st->c->envp);
 fail:
 	st->error = errno;
-	_exit(EXIT_NOEXEC);
+	return EXIT_NOEXEC;
 }
 
 /*
@@ -471,7 +581,7 @@ fail:
 static pid_t
 start_vfork(const struct command *c, char **argv, int in, int out, int err)
 {
-	struct start	 st = { c, argv, in, out, err, 0 };
+	struct start	 st = { c, argv, command_signals(), in, out, err, 0 };
 	sigset_t	 all, old;
 	pid_t		 pid;
 	int		 saved;
@@ -498,7 +608,8 @@ start_vfork(const struct command *c, char **argv, int in, int out, int err)
  * Start the command in a session and process group of its own (so a
  * time-out can stop everything it started) with the message on stdin,
  * stdout on /dev/null and stderr where posternd's own goes.  Nothing else
- * stays open.  in, errfd and null (/dev/null) are above STDERR_FILENO.
+ * stays open.  in and null (/dev/null) are above STDERR_FILENO; errfd
+ * may be STDERR_FILENO itself.
  */
 pid_t
 command_start(const struct command *c, char **argv, int in, int errfd,
