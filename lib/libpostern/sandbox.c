@@ -95,25 +95,29 @@ const size_t sandbox_nsanitizer = sizeof(sandbox_sanitizer) /
 #endif
 
 /*
- * The steps every child takes before its first untrusted byte: no privilege
- * can be gained through exec, no core file or ptrace attach can expose its
- * memory.
- */
-/*
- * The descriptor limit, read before the filter goes on, for
- * sandbox_closefrom's loop.
+ * The descriptor limit, for sandbox_closefrom's loop: read once, by
+ * sandbox_harden() at the latest, before any filter would refuse it.
  */
 static rlim_t	 fd_limit;
 
 static void
 fd_limit_read(void)
 {
+	static int	 done;
 	struct rlimit	 rl;
 
-	if (fd_limit == 0 && getrlimit(RLIMIT_NOFILE, &rl) == 0)
+	if (done)
+		return;
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0)
 		fd_limit = rl.rlim_cur;
+	done = 1;
 }
 
+/*
+ * The steps every child takes before its first untrusted byte: no privilege
+ * can be gained through exec, no core file or ptrace attach can expose its
+ * memory.
+ */
 void
 sandbox_harden(void)
 {

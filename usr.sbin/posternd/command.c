@@ -353,11 +353,11 @@ signals_changed(sigset_t *set)
 }
 
 /*
- * For the delivery command, read once: the first message comes after the
- * listener has set up its signals, which never change afterwards.
+ * Read once: what posternd was started with does not change, and the
+ * listener's own are in the set whenever it is read.
  */
 static const sigset_t *
-command_signals(void)
+signals_to_reset(void)
 {
 	static sigset_t	 set;
 	static int	 done;
@@ -468,7 +468,7 @@ static pid_t
 start_as_user(const struct command *c, char **argv, int in, int null,
     int errfd)
 {
-	const sigset_t	*reset = command_signals();
+	const sigset_t	*reset = signals_to_reset();
 	pid_t		 pid;
 
 	if ((pid = fork()) != 0)
@@ -493,7 +493,7 @@ start_as_user(const struct command *c, char **argv, int in, int null,
 /*
  * posix_spawn (a vfork underneath, which spares the listener's pages a
  * fork's copy-on-write) with the signal state a new program expects:
- * nothing blocked, nothing ignored (signals_changed()).  flags adds to
+ * nothing blocked, nothing ignored (signals_to_reset()).  flags adds to
  * the attributes.  Returns 0 or an errno value, as posix_spawn does.
  */
 int
@@ -502,11 +502,10 @@ command_spawn(pid_t *pid, const char *path,
     char *const envp[])
 {
 	posix_spawnattr_t	 sa;
-	sigset_t		 none, deflt;
+	sigset_t		 none;
 	int			 rc;
 
 	sigemptyset(&none);
-	signals_changed(&deflt);
 	if ((rc = posix_spawnattr_init(&sa)) != 0)
 		return rc;
 	rc = posix_spawnattr_setflags(&sa, (short)(flags |
@@ -514,7 +513,7 @@ command_spawn(pid_t *pid, const char *path,
 	if (rc == 0)
 		rc = posix_spawnattr_setsigmask(&sa, &none);
 	if (rc == 0)
-		rc = posix_spawnattr_setsigdefault(&sa, &deflt);
+		rc = posix_spawnattr_setsigdefault(&sa, signals_to_reset());
 	if (rc == 0)
 		rc = posix_spawn(pid, path, fa, &sa, argv, envp);
 	posix_spawnattr_destroy(&sa);
@@ -581,7 +580,7 @@ fail:
 static pid_t
 start_vfork(const struct command *c, char **argv, int in, int out, int err)
 {
-	struct start	 st = { c, argv, command_signals(), in, out, err, 0 };
+	struct start	 st = { c, argv, signals_to_reset(), in, out, err, 0 };
 	sigset_t	 all, old;
 	pid_t		 pid;
 	int		 saved;

@@ -553,7 +553,11 @@ shutdown_all(void)
 	plog(0, LOG_INFO, "terminating");
 }
 
-/* The signals the loop waits for, blocked but while it polls (orig). */
+/*
+ * The signals the loop waits for, blocked but while it polls (orig).  A
+ * signal caught or ignored here goes into signals_changed() (command.c)
+ * too, so that no child the listener starts gets its handler or SIG_IGN.
+ */
 static void
 signals_setup(sigset_t *orig)
 {
